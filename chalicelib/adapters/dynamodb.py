@@ -320,5 +320,5 @@ def _decode_cursor(cursor: str, fingerprint: str) -> dict[str, Any]:
         ok = False
     if not ok:
         raise ValidationFailed("the cursor is not valid for this listing", field="cursor", code="invalid_cursor")
-    return key  # type: ignore[no-any-return]
+    return key
 

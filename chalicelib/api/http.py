@@ -25,7 +25,7 @@ from chalicelib.domain.errors import SpsrError, ValidationFailed
 
 logger = Logger(service="spsr-api")
 
-JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 # Pydantic's built-in error types, renamed to the API's stable codes.
 _PYDANTIC_CODES = {
@@ -105,9 +105,9 @@ def error_response(err: SpsrError) -> Response:
 
 
 def query_param(request: Request, name: str) -> str | None:
-    params = request.query_params or {}
+    params: Any = request.query_params or {}
     value = params.get(name)
-    return value if value not in (None, "") else None
+    return str(value) if value not in (None, "") else None
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.http import OPERATIONS, Operation
@@ -31,7 +32,8 @@ _STANDARD_ERRORS = {
 
 
 def document(version: str = "0.1.0") -> dict[str, Any]:
-    models = [(op.body, "validation") for op in OPERATIONS if op.body is not None]
+    models: list[tuple[type[BaseModel], Literal["validation"]]] = [
+        (op.body, "validation") for op in OPERATIONS if op.body is not None]
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA

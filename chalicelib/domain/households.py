@@ -117,7 +117,7 @@ def check_members(members: tuple[Member, ...] | list[Member], field_prefix: str 
                 code="duplicate_member",
             )
         seen_pinfl[m.pinfl] = i
-        if m.person_id in seen_ids:
+        if m.person_id and m.person_id in seen_ids:
             raise ValidationFailed("duplicate person id", field=f"{field_prefix}[{i}]", code="duplicate_member")
         seen_ids.add(m.person_id)
 

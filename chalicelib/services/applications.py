@@ -10,8 +10,15 @@ from chalicelib.domain.access import Principal, require_personal_data_access, re
 from chalicelib.domain.applications import Application, DocumentRef
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
 from chalicelib.domain.errors import Forbidden, NotFound, ValidationFailed
-from chalicelib.ports import ApplicationQuery, ApplicationRepository, Clock, DocumentStore, IdGenerator, Page, \
-    UploadTicket
+from chalicelib.ports import (
+    ApplicationQuery,
+    ApplicationRepository,
+    Clock,
+    DocumentStore,
+    IdGenerator,
+    Page,
+    UploadTicket,
+)
 
 LEVEL_ORDER = ("mahalla", "district", "region")
 

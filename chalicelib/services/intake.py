@@ -97,7 +97,7 @@ class IntakeService:
                 raise Forbidden("a citizen applies for their own household only", code="out_of_scope")
             require_write(principal, household.address, household.household_id, "this household")
             known = {m.pinfl: m.person_id for m in household.members}
-            members = []
+            members: list[Member] = []
             for i, m in enumerate(request.members):
                 if m.pinfl in known:
                     members.append(replace(m, person_id=known[m.pinfl]))
@@ -113,11 +113,11 @@ class IntakeService:
             raise Forbidden("a citizen applies for their own registered household only", code="out_of_scope")
         household_id = self._ids.new_id("hh")
         require_write(principal, request.address, household_id, "this address")
-        members = tuple(replace(m, person_id=self._ids.new_id("p")) for m in request.members)
-        household = Household(household_id=household_id, address=request.address, members=members,
+        new_members = tuple(replace(m, person_id=self._ids.new_id("p")) for m in request.members)
+        household = Household(household_id=household_id, address=request.address, members=new_members,
                               bank_account=request.bank_account, version=1, created_at=stamp, updated_at=stamp)
         change = ChangeRecord(household_id=household_id, version=1, at=stamp, actor_id=principal.subject,
                               actor_role=principal.role, action="household_registered", target="household",
-                              new={"members": len(members), "mahalla_code": request.address.mahalla_code})
+                              new={"members": len(new_members), "mahalla_code": request.address.mahalla_code})
         self._households.add(household, change)
-        return household, members
+        return household, new_members

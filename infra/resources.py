@@ -119,3 +119,15 @@ def create_all(dynamodb: Any, s3: Any, *, registry: str, applications: str, docu
                 "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
             },
         )
+
+
+def cfn_table_properties(spec: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation ``AWS::DynamoDB::Table`` properties for a table definition above.
+
+    The boto3 ``create_table`` arguments and the CloudFormation properties differ in one name
+    (``SSESpecification.Enabled`` is ``SSEEnabled``); everything else carries over unchanged.
+    """
+    props = {k: v for k, v in spec.items() if k != "SSESpecification"}
+    props["SSESpecification"] = {"SSEEnabled": spec.get("SSESpecification", {}).get("Enabled", True)}
+    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    return props

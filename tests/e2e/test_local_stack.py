@@ -37,7 +37,7 @@ def call(stack: EmbeddedStack, method: str, path: str, token: str | None = None,
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(stack.api_url + path, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())

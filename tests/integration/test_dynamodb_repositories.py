@@ -40,7 +40,7 @@ def test_a_household_round_trips_and_its_people_are_findable_by_pinfl(repos) -> 
 
 
 def test_a_second_household_claiming_a_registered_person_writes_nothing(repos) -> None:
-    households, _, client = repos
+    households, _, _ = repos
     h = to_household(synthetic_household(3), "t")
     households.add(h, _change(h, 1, "household_registered"))
     # Given a new household that repeats one registered member

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     endpoint_url: str | None = None
     registry_table: str = "spsr-registry"
     applications_table: str = "spsr-applications"
+    assignments_table: str = "spsr-assignments"
     documents_bucket: str = "spsr-documents"
     # Applications received after this day of the month (Tashkent time) join next month's cycle.
     cutoff_day: int = Field(default=15, ge=1, le=28)
@@ -48,6 +49,7 @@ class Settings(BaseModel):
             "AWS_ENDPOINT_URL": "endpoint_url",
             "SPSR_REGISTRY_TABLE": "registry_table",
             "SPSR_APPLICATIONS_TABLE": "applications_table",
+            "SPSR_ASSIGNMENTS_TABLE": "assignments_table",
             "SPSR_DOCUMENTS_BUCKET": "documents_bucket",
             "SPSR_CUTOFF_DAY": "cutoff_day",
             "SPSR_MAX_DOCUMENT_BYTES": "max_document_bytes",

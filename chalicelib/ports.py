@@ -6,11 +6,13 @@ implement them in memory. Only ``chalicelib.bootstrap`` chooses which.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain.applications import Application
+from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.households import ChangeRecord, Household
 
 
@@ -84,3 +86,19 @@ class UploadTicket:
 
 class DocumentStore(Protocol):
     def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket: ...
+
+
+class AssignmentRepository(Protocol):
+    def add_all(self, assignments: list[Assignment]) -> int:
+        """Stores the assignments not stored yet (idempotent on assignment_id); returns how many were new."""
+        ...
+
+    def get(self, assignment_id: str) -> Assignment | None: ...
+
+    def for_household(self, household_id: str) -> list[Assignment]: ...
+
+    def active_in(self, month: str) -> Iterator[Assignment]:
+        """Every active assignment that pays in ``month``."""
+        ...
+
+    def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None: ...

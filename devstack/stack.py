@@ -97,9 +97,7 @@ class EmbeddedStack:
                             aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
 
     def create_resources(self) -> None:
-        s = self.settings()
-        create_all(self.client("dynamodb"), self.client("s3"), registry=s.registry_table,
-                   applications=s.applications_table, documents_bucket=s.documents_bucket, region=s.region)
+        create_all(self.client("dynamodb"), self.client("s3"), self.settings())
 
     def seed(self) -> int:
         s = self.settings()

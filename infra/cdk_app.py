@@ -28,6 +28,9 @@ class RegistryStack(cdk.Stack):
         applications = cdk.CfnResource(self, "ApplicationsTable", type="AWS::DynamoDB::Table",
                                        properties=resources.cfn_table_properties(
                                            resources.applications_table(f"spsr-{stage}-applications")))
+        assignments = cdk.CfnResource(self, "AssignmentsTable", type="AWS::DynamoDB::Table",
+                                      properties=resources.cfn_table_properties(
+                                          resources.assignments_table(f"spsr-{stage}-assignments")))
         documents = s3.Bucket(
             self, "DocumentsBucket", encryption=s3.BucketEncryption.KMS_MANAGED, bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
@@ -36,10 +39,11 @@ class RegistryStack(cdk.Stack):
         self.chalice = Chalice(self, "Api", source_dir=str(ROOT), stage_config={"environment_variables": {
             "SPSR_REGISTRY_TABLE": registry.ref,
             "SPSR_APPLICATIONS_TABLE": applications.ref,
+            "SPSR_ASSIGNMENTS_TABLE": assignments.ref,
             "SPSR_DOCUMENTS_BUCKET": documents.bucket_name,
         }})
         role = self.chalice.get_role("DefaultRole")
-        for table in (registry, applications):
+        for table in (registry, applications, assignments):
             role.add_to_principal_policy(cdk.aws_iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                          "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"],

@@ -41,6 +41,20 @@ cycle month is a ``begins_with`` and pages come oldest first):
 - ``by_cycle`` (pk ``cycle_month``, sort ``<created_at>#<application_id>``): national lists and the
   aggregate counts. Status filters are applied to the page (FilterExpression).
 
+Assignments table (``spsr-assignments``): what decisions grant, read by the monthly payroll.
+
+=====================================  ==========================  ==================================
+item                                   pk / sk                     access pattern
+=====================================  ==========================  ==================================
+assignment                             ASG#<assignment_id> / META  get one; a conditional put makes a
+                                                                   re-recorded decision add nothing
+=====================================  ==========================  ==================================
+
+- ``by_household`` (pk ``household_id``, sort ``first_month#assignment_id``): a family's benefits;
+- ``by_status`` (pk ``<status>#<shard 00..15>``, sort ``first_month#assignment_id``): the payroll
+  freeze reads every active assignment starting on or before a month, 16 shards in parallel, so no
+  single partition holds two million items.
+
 Numbers are stored as DynamoDB numbers from Python ``int``; no item ever holds a float.
 """
 
@@ -91,18 +105,38 @@ def applications_table(name: str) -> dict[str, Any]:
     }
 
 
+def assignments_table(name: str) -> dict[str, Any]:
+    attrs = ["pk", "sk", "household_id", "status_shard", "start_sk"]
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            _index("by_household", "household_id", "start_sk"),
+            _index("by_status", "status_shard", "start_sk"),
+        ],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
 def documents_bucket_encryption() -> dict[str, Any]:
     return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
 
 
-def create_all(dynamodb: Any, s3: Any, *, registry: str, applications: str, documents_bucket: str,
-               region: str = "us-east-1") -> None:
-    """Creates every table and bucket (idempotent: existing ones are left as they are)."""
+def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
+    """Creates every table and bucket named by ``settings`` (``chalicelib.config.Settings``).
+
+    Idempotent: existing ones are left as they are.
+    """
     existing = set(dynamodb.list_tables().get("TableNames", []))
-    for spec in (registry_table(registry), applications_table(applications)):
+    specs = (registry_table(settings.registry_table), applications_table(settings.applications_table),
+             assignments_table(settings.assignments_table))
+    for spec in specs:
         if spec["TableName"] not in existing:
             dynamodb.create_table(**spec)
             dynamodb.get_waiter("table_exists").wait(TableName=spec["TableName"])
+    documents_bucket, region = settings.documents_bucket, settings.region
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if documents_bucket not in buckets:
         kwargs: dict[str, Any] = {"Bucket": documents_bucket}

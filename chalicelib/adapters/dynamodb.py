@@ -11,6 +11,8 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import codec
 from chalicelib.domain.applications import Application
+from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.households import ChangeRecord, Household, as_plain
 from chalicelib.ports import ApplicationQuery, Page
@@ -322,3 +325,81 @@ def _decode_cursor(cursor: str, fingerprint: str) -> dict[str, Any]:
         raise ValidationFailed("the cursor is not valid for this listing", field="cursor", code="invalid_cursor")
     return key
 
+
+
+ASSIGNMENT_SHARDS = 16
+
+
+def _shard(assignment_id: str) -> str:
+    return f"{int(hashlib.sha256(assignment_id.encode()).hexdigest()[:8], 16) % ASSIGNMENT_SHARDS:02d}"
+
+
+class DynamoAssignmentRepository:
+    """Assignments; the ``by_status`` index is sharded so the payroll reads it in parallel."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def _item(a: Assignment) -> dict[str, Any]:
+        return to_item({
+            "pk": f"ASG#{a.assignment_id}", "sk": "META", **as_plain(a),
+            "status_shard": f"{a.status}#{_shard(a.assignment_id)}",
+            "start_sk": f"{a.first_month}#{a.assignment_id}",
+        })
+
+    def add_all(self, assignments: list[Assignment]) -> int:
+        added = 0
+        for a in assignments:
+            try:
+                self._db.put_item(TableName=self._table, Item=self._item(a),
+                                  ConditionExpression="attribute_not_exists(pk)")
+                added += 1
+            except ClientError as err:
+                if not _is_condition_failure(err):
+                    raise
+        return added
+
+    def get(self, assignment_id: str) -> Assignment | None:
+        out = self._db.get_item(TableName=self._table, ConsistentRead=True,
+                                Key=to_item({"pk": f"ASG#{assignment_id}", "sk": "META"}))
+        return _assignment(from_item(out["Item"])) if "Item" in out else None
+
+    def for_household(self, household_id: str) -> list[Assignment]:
+        return [_assignment(i) for i in self._query({
+            "IndexName": "by_household", "KeyConditionExpression": "household_id = :h",
+            "ExpressionAttributeValues": to_item({":h": household_id})})]
+
+    def active_in(self, month: str) -> Iterator[Assignment]:
+        for shard in range(ASSIGNMENT_SHARDS):
+            for item in self._query({
+                "IndexName": "by_status",
+                "KeyConditionExpression": "status_shard = :s AND start_sk <= :m",
+                "FilterExpression": "last_month >= :month",
+                "ExpressionAttributeValues": to_item({":s": f"active#{shard:02d}", ":m": f"{month}#~",
+                                                      ":month": month}),
+            }):
+                yield _assignment(item)
+
+    def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None:
+        current = self.get(assignment_id)
+        if current is None:
+            raise KeyError(assignment_id)
+        updated = replace(current, status=status, suspended_reason=reason)
+        self._db.put_item(TableName=self._table, Item=self._item(updated))
+
+    def _query(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        kwargs = {"TableName": self._table, **kwargs}
+        while True:
+            out = self._db.query(**kwargs)
+            for raw in out.get("Items", []):
+                yield from_item(raw)
+            if "LastEvaluatedKey" not in out:
+                return
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
+def _assignment(d: dict[str, Any]) -> Assignment:
+    fields: dict[str, Any] = {k: d[k] for k in Assignment.__dataclass_fields__ if k in d}
+    return Assignment(**fields)

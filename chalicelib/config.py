@@ -37,6 +37,35 @@ class Settings(BaseModel):
     jwt_audience: str = "spsr-api"
     jwks_url: str | None = None
     page_size_max: int = 100
+    # Payroll (chalicelib.services.payroll, statemachines/payroll.asl.json)
+    payroll_table: str = "spsr-payroll"
+    payroll_bucket: str = "spsr-payroll-files"
+    payroll_state_machine_arn: str | None = None
+    payroll_approval_queue_url: str | None = None
+    payroll_batch_size: int = Field(default=1000, ge=1, le=10_000)  # manifest lines per Map item
+    pain001_max_transactions: int = Field(default=10_000, ge=1, le=100_000)  # a bank file is split beyond this
+    payroll_auto_approve: bool = False  # local runs: approve every district's pre-payroll at once
+    payroll_execution_day: int = Field(default=5, ge=1, le=28)  # requested execution date in the pain.001
+    payroll_bank_wait_seconds: int = Field(default=3600, ge=0)  # Wait before each reconciliation round
+    payroll_reconcile_rounds: int = Field(default=24, ge=1)  # rounds before a run ends with payments pending
+    payroll_file_url_seconds: int = Field(default=300, ge=30, le=3600)  # presigned download links
+    payroll_debtor_name: str = "Ministry of Economy and Finance: social benefits"
+    payroll_debtor_account: str = "23402000300100001010"
+    payroll_debtor_agent: str = "00014"
+    bank_url: str | None = None  # the paying bank's file gateway (devstack/bank locally)
+    bank_timeout_seconds: float = 10.0
+    # Per-bank callback secrets "BANK=secret;BANK2=secret2". On AWS from Secrets Manager through the env.
+    bank_callback_secrets: str = "XALQ=spsr-local-bank-secret"  # noqa: S105 (local development only)
+    bank_callback_window_seconds: int = Field(default=300, ge=1, le=3600)
+    ifms_url: str | None = None  # the treasury's SOAP endpoint (devstack/ifms locally)
+    ifms_timeout_seconds: float = 10.0
+
+    def bank_secret(self, bank_id: str) -> str | None:
+        for pair in self.bank_callback_secrets.split(";"):
+            name, _, secret = pair.partition("=")
+            if name.strip() == bank_id and secret:
+                return secret.strip()
+        return None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,6 +86,19 @@ class Settings(BaseModel):
             "SPSR_JWT_ISSUER": "jwt_issuer",
             "SPSR_JWT_AUDIENCE": "jwt_audience",
             "SPSR_JWKS_URL": "jwks_url",
+            "SPSR_PAYROLL_TABLE": "payroll_table",
+            "SPSR_PAYROLL_BUCKET": "payroll_bucket",
+            "SPSR_PAYROLL_STATE_MACHINE_ARN": "payroll_state_machine_arn",
+            "SPSR_PAYROLL_APPROVAL_QUEUE_URL": "payroll_approval_queue_url",
+            "SPSR_PAYROLL_BATCH_SIZE": "payroll_batch_size",
+            "SPSR_PAIN001_MAX_TRANSACTIONS": "pain001_max_transactions",
+            "SPSR_PAYROLL_AUTO_APPROVE": "payroll_auto_approve",
+            "SPSR_PAYROLL_BANK_WAIT_SECONDS": "payroll_bank_wait_seconds",
+            "SPSR_PAYROLL_RECONCILE_ROUNDS": "payroll_reconcile_rounds",
+            "SPSR_BANK_URL": "bank_url",
+            "SPSR_BANK_CALLBACK_SECRETS": "bank_callback_secrets",
+            "SPSR_BANK_CALLBACK_WINDOW_SECONDS": "bank_callback_window_seconds",
+            "SPSR_IFMS_URL": "ifms_url",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -14,6 +14,7 @@ from typing import Protocol
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.households import ChangeRecord, Household
+from chalicelib.domain.payroll import Instruction, PayrollRun
 
 
 class Clock(Protocol):
@@ -102,3 +103,99 @@ class AssignmentRepository(Protocol):
         ...
 
     def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None: ...
+
+
+# ---------------------------------------------------------------- payroll (chalicelib.services.payroll)
+
+class PayrollRepository(Protocol):
+    """Payment instructions, payroll runs, payment-file records and the bank messages already handled."""
+
+    def add_instruction(self, instruction: Instruction) -> bool:
+        """Stores a new instruction; False (and nothing written) when its id exists already."""
+        ...
+
+    def get_instruction(self, instruction_id: str) -> Instruction | None: ...
+
+    def move(self, current: Instruction, new: Instruction) -> bool:
+        """Replaces ``current`` by ``new`` if the stored status is still ``current.status``; False otherwise."""
+        ...
+
+    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
+        """Every instruction of ``month`` (of one district when given)."""
+        ...
+
+    def get_run(self, month: str) -> PayrollRun | None: ...
+
+    def save_run(self, run: PayrollRun) -> None: ...
+
+    def runs(self) -> list[PayrollRun]: ...
+
+    def claim_message(self, bank_id: str, msg_id: str, kind: str, at: str) -> bool:
+        """Records a bank message as handled; False when it was handled before."""
+        ...
+
+    def message_handled(self, bank_id: str, msg_id: str) -> bool: ...
+
+    def claim_signature(self, bank_id: str, signature: str, expires_at: int) -> bool:
+        """Records a callback signature; False when the very same signed request came before (a replay)."""
+        ...
+
+
+class FileStore(Protocol):
+    """Payroll files (manifests, pre-payrolls, pain.001/002, camt.054) on S3 or a local folder."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def put_path(self, key: str, path: str, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def download_url(self, key: str, expires_in: int) -> str: ...
+
+
+class DeathRegistry(Protocol):
+    """The civil registry's death records (the registry asks before paying anyone)."""
+
+    def deceased(self, pinfls: list[str], month: str) -> set[str]:
+        """The PINFLs among ``pinfls`` whose death is registered on or before the end of ``month``."""
+        ...
+
+
+@dataclass(frozen=True)
+class FundsAnswer:
+    reference: str
+    status: str  # accepted, rejected or skipped (no treasury configured: local runs only)
+
+
+class FundsGateway(Protocol):
+    """The Finance Ministry's treasury system (IFMS): the monthly funds request."""
+
+    def request_funds(self, request_id: str, month: str, lines: list[tuple[str, str, int, int]]) -> FundsAnswer:
+        """``lines`` are (district_code, programme, count, amount in som); idempotent on request_id."""
+        ...
+
+
+class BankGateway(Protocol):
+    def submit(self, bank_code: str, msg_id: str, pain001: bytes) -> bytes:
+        """Hands a pain.001 file to the bank; returns its pain.002 status report (the same one for a resubmission)."""
+        ...
+
+
+class Workflow(Protocol):
+    """The payroll state machine (Step Functions)."""
+
+    def start(self, name: str, payload: dict[str, object]) -> tuple[str, bool]:
+        """(execution arn, True if started now); an existing execution of that name is returned, not restarted."""
+        ...
+
+    def status(self, execution_arn: str) -> str: ...
+
+    def resume(self, task_token: str, output: dict[str, object]) -> None:
+        """Completes a waitForTaskToken step."""
+        ...
+
+
+class SmsPort(Protocol):
+    def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
+        """Sends at most once per ``key``; True when sent now, False when sent before."""
+        ...

@@ -1,0 +1,1 @@
+"""The local treasury (IFMS) SOAP service for funds requests (never deployed)."""

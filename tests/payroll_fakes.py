@@ -1,0 +1,203 @@
+"""In-memory ports for the payroll service (unit and stateful tests): no AWS, no mocks.
+
+``FaultPlan`` lets a test make any side effect crash right after it happened (the write is kept,
+then an exception is raised), to show that running the step again repairs everything.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from chalicelib.domain.assignments import Assignment
+from chalicelib.domain.payroll import Instruction, PayrollRun
+from chalicelib.ports import FundsAnswer
+
+
+class Crash(Exception):
+    """A simulated crash right after a side effect."""
+
+
+@dataclass
+class FaultPlan:
+    """Crash after the ``after``-th side effect (counted across every fake sharing the plan)."""
+
+    after: int | None = None
+    count: int = 0
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.after is not None and self.count >= self.after:
+            self.after = None
+            raise Crash(f"crash after side effect {self.count}")
+
+
+@dataclass
+class FakeAssignments:
+    items: dict[str, Assignment] = field(default_factory=dict)
+
+    def add_all(self, assignments: list[Assignment]) -> int:
+        new = [a for a in assignments if a.assignment_id not in self.items]
+        for a in new:
+            self.items[a.assignment_id] = a
+        return len(new)
+
+    def get(self, assignment_id: str) -> Assignment | None:
+        return self.items.get(assignment_id)
+
+    def for_household(self, household_id: str) -> list[Assignment]:
+        return [a for a in self.items.values() if a.household_id == household_id]
+
+    def active_in(self, month: str) -> Iterator[Assignment]:
+        for a in sorted(self.items.values(), key=lambda a: a.assignment_id):
+            if a.pays_in(month):
+                yield a
+
+    def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None:
+        from dataclasses import replace
+
+        self.items[assignment_id] = replace(self.items[assignment_id], status=status, suspended_reason=reason)
+
+
+@dataclass
+class FakePayrollRepo:
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    items: dict[str, Instruction] = field(default_factory=dict)
+    run_items: dict[str, PayrollRun] = field(default_factory=dict)
+    messages: set[tuple[str, str]] = field(default_factory=set)
+    signatures: set[tuple[str, str]] = field(default_factory=set)
+    adds: int = 0  # conditional writes attempted
+
+    def add_instruction(self, instruction: Instruction) -> bool:
+        self.adds += 1
+        if instruction.instruction_id in self.items:
+            return False
+        self.items[instruction.instruction_id] = instruction
+        self.faults.tick()
+        return True
+
+    def get_instruction(self, instruction_id: str) -> Instruction | None:
+        return self.items.get(instruction_id)
+
+    def move(self, current: Instruction, new: Instruction) -> bool:
+        stored = self.items.get(current.instruction_id)
+        if stored is None or stored.status != current.status:
+            return False
+        self.items[current.instruction_id] = new
+        self.faults.tick()
+        return True
+
+    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
+        for ins in list(self.items.values()):
+            if ins.line.month == month and district_code in (None, ins.line.district_code):
+                yield ins
+
+    def get_run(self, month: str) -> PayrollRun | None:
+        run = self.run_items.get(month)
+        return copy.deepcopy(run) if run is not None else None
+
+    def save_run(self, run: PayrollRun) -> None:
+        self.run_items[run.month] = copy.deepcopy(run)
+        self.faults.tick()
+
+    def runs(self) -> list[PayrollRun]:
+        return [copy.deepcopy(r) for r in self.run_items.values()]
+
+    def claim_message(self, bank_id: str, msg_id: str, kind: str, at: str) -> bool:
+        if (bank_id, msg_id) in self.messages:
+            return False
+        self.messages.add((bank_id, msg_id))
+        self.faults.tick()
+        return True
+
+    def message_handled(self, bank_id: str, msg_id: str) -> bool:
+        return (bank_id, msg_id) in self.messages
+
+    def claim_signature(self, bank_id: str, signature: str, expires_at: int) -> bool:
+        if (bank_id, signature) in self.signatures:
+            return False
+        self.signatures.add((bank_id, signature))
+        return True
+
+
+@dataclass
+class FakeFiles:
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    objects: dict[str, bytes] = field(default_factory=dict)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = data
+        self.faults.tick()
+
+    def put_path(self, key: str, path: str, content_type: str) -> None:
+        with open(path, "rb") as f:
+            self.put(key, f.read(), content_type)
+
+    def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+    def download_url(self, key: str, expires_in: int) -> str:
+        return f"https://files.example/{key}?expires={expires_in}"
+
+
+@dataclass
+class FakeFunds:
+    calls: list[tuple[str, int]] = field(default_factory=list)
+
+    def request_funds(self, request_id: str, month: str, lines: list[tuple[str, str, int, int]]) -> FundsAnswer:
+        self.calls.append((request_id, sum(a for *_, a in lines)))
+        return FundsAnswer(reference=f"REF-{request_id}", status="accepted")
+
+
+@dataclass
+class FakeDeaths:
+    pinfls: set[str] = field(default_factory=set)
+
+    def deceased(self, pinfls: list[str], month: str) -> set[str]:
+        return {p for p in pinfls if p in self.pinfls}
+
+
+@dataclass
+class FakeSms:
+    sent: dict[str, tuple[str, str, str, dict[str, object]]] = field(default_factory=dict)
+    attempts: int = 0
+
+    def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
+        self.attempts += 1
+        if key in self.sent:
+            return False
+        self.sent[key] = (phone, language, template, params)
+        return True
+
+
+@dataclass
+class FakeWorkflow:
+    executions: dict[str, dict[str, object]] = field(default_factory=dict)
+    resumed: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+
+    def start(self, name: str, payload: dict[str, object]) -> tuple[str, bool]:
+        arn = f"arn:aws:states:us-east-1:123456789012:execution:spsr-local-payroll:{name}"
+        if name in self.executions:
+            return arn, False
+        self.executions[name] = payload
+        return arn, True
+
+    def status(self, execution_arn: str) -> str:
+        return "RUNNING"
+
+    def resume(self, task_token: str, output: dict[str, object]) -> None:
+        self.resumed.append((task_token, output))
+
+
+class InProcessBank:
+    """The bank simulator behind the BankGateway port, optionally crashing after it took a file."""
+
+    def __init__(self, simulator: object, faults: FaultPlan | None = None) -> None:
+        self.simulator = simulator
+        self.faults = faults or FaultPlan()
+
+    def submit(self, bank_code: str, msg_id: str, pain001: bytes) -> bytes:
+        report: bytes = self.simulator.receive(pain001)  # type: ignore[attr-defined]
+        self.faults.tick()
+        return report

@@ -12,7 +12,21 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoHouseholdRepository
+from chalicelib.adapters.dynamodb import (
+    DynamoApplicationRepository,
+    DynamoAssignmentRepository,
+    DynamoHouseholdRepository,
+)
+from chalicelib.adapters.payments import (
+    HttpBankGateway,
+    NoBank,
+    OncePerKeySms,
+    StaticDeathRegistry,
+    StepFunctionsWorkflow,
+    UnconfiguredFunds,
+    ZeepFundsGateway,
+)
+from chalicelib.adapters.payroll import DynamoPayrollRepository, S3FileStore
 from chalicelib.adapters.s3 import S3DocumentStore
 from chalicelib.adapters.system import RandomIds, SystemClock
 from chalicelib.adapters.tokens import JwtVerifier
@@ -20,6 +34,7 @@ from chalicelib.config import Settings
 from chalicelib.services.applications import ApplicationService
 from chalicelib.services.households import HouseholdService
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.payroll import PayrollService
 
 
 @dataclass
@@ -29,6 +44,7 @@ class Services:
     intake: IntakeService
     households: HouseholdService
     applications: ApplicationService
+    payroll: PayrollService
 
 
 def aws_client(service: str, settings: Settings) -> Any:
@@ -55,7 +71,24 @@ def build(settings: Settings) -> Services:
         households=HouseholdService(households, clock, ids),
         applications=ApplicationService(applications, S3DocumentStore(s3, settings.documents_bucket), clock, ids,
                                         settings),
+        payroll=build_payroll(settings, dynamodb, s3, households, clock),
     )
+
+
+def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, clock: Any) -> PayrollService:
+    """The payroll service; the treasury, bank and state machine only where configured."""
+    funds = (ZeepFundsGateway(settings.ifms_url, settings.ifms_timeout_seconds) if settings.ifms_url
+             else UnconfiguredFunds())
+    bank = HttpBankGateway(settings.bank_url, settings.bank_timeout_seconds) if settings.bank_url else NoBank()
+    workflow = (StepFunctionsWorkflow(aws_client("stepfunctions", settings), settings.payroll_state_machine_arn)
+                if settings.payroll_state_machine_arn else None)
+    # Deaths: a fixed (empty) list until the civil registry connector is wired behind ports.DeathRegistry.
+    # SMS: recorded once per key until the SNS adapter is wired behind ports.SmsPort.
+    return PayrollService(
+        assignments=DynamoAssignmentRepository(dynamodb, settings.assignments_table), households=households,
+        payroll=DynamoPayrollRepository(dynamodb, settings.payroll_table),
+        files=S3FileStore(s3, settings.payroll_bucket), deaths=StaticDeathRegistry(), funds=funds, bank=bank,
+        sms=OncePerKeySms(), workflow=workflow, clock=clock, settings=settings)
 
 
 _services: Services | None = None

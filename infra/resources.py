@@ -55,6 +55,27 @@ assignment                             ASG#<assignment_id> / META  get one; a co
   freeze reads every active assignment starting on or before a month, 16 shards in parallel, so no
   single partition holds two million items.
 
+Payroll table (``spsr-payroll``): payment instructions, runs and handled bank messages.
+
+=====================================  ==========================  ==================================
+item                                   pk / sk                     access pattern
+=====================================  ==========================  ==================================
+payment instruction                    PI#<instruction_id> / META  one per (beneficiary, programme,
+                                                                   month): a conditional put makes a
+                                                                   re-run add nothing; status changes
+                                                                   are conditional on the status read
+payroll run                            RUNS / RUN#<month>          one run per month; list the runs
+handled bank message                   MSG#<bank>#<msg_id> / MSG   a pain.002 or camt.054 counts once
+callback signature                     SIG#<bank>#<hmac> / SIG     replay guard (TTL ``expires_at``)
+=====================================  ==========================  ==================================
+
+- ``by_run`` (pk ``<month>#<shard 00..15>``, sort ``<district>#<instruction_id>``): a month's
+  instructions district by district (pre-payrolls, payment files, the books), 16 partitions.
+
+Payroll bucket (``spsr-payroll-files``): manifests, pre-payroll CSVs, pain.001/pain.002/camt.054
+files and their SHA-256 manifests under ``payroll/<month>/``; KMS-encrypted, public access blocked,
+read through short-lived presigned links.
+
 Numbers are stored as DynamoDB numbers from Python ``int``; no item ever holds a float.
 """
 
@@ -120,6 +141,21 @@ def assignments_table(name: str) -> dict[str, Any]:
     }
 
 
+def payroll_table(name: str) -> dict[str, Any]:
+    attrs = ["pk", "sk", "run_shard", "run_sk"]
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [_index("by_run", "run_shard", "run_sk")],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
+PAYROLL_TTL_ATTRIBUTE = "expires_at"
+
+
 def documents_bucket_encryption() -> dict[str, Any]:
     return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
 
@@ -131,28 +167,34 @@ def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
     """
     existing = set(dynamodb.list_tables().get("TableNames", []))
     specs = (registry_table(settings.registry_table), applications_table(settings.applications_table),
-             assignments_table(settings.assignments_table))
+             assignments_table(settings.assignments_table), payroll_table(settings.payroll_table))
     for spec in specs:
         if spec["TableName"] not in existing:
             dynamodb.create_table(**spec)
             dynamodb.get_waiter("table_exists").wait(TableName=spec["TableName"])
-    documents_bucket, region = settings.documents_bucket, settings.region
+            if spec["TableName"] == settings.payroll_table:
+                dynamodb.update_time_to_live(TableName=spec["TableName"], TimeToLiveSpecification={
+                    "Enabled": True, "AttributeName": PAYROLL_TTL_ATTRIBUTE})
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    if documents_bucket not in buckets:
-        kwargs: dict[str, Any] = {"Bucket": documents_bucket}
-        if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        s3.create_bucket(**kwargs)
-        s3.put_bucket_encryption(
-            Bucket=documents_bucket, ServerSideEncryptionConfiguration=documents_bucket_encryption()
-        )
-        s3.put_public_access_block(
-            Bucket=documents_bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-            },
-        )
+    for bucket in (settings.documents_bucket, settings.payroll_bucket):
+        if bucket not in buckets:
+            _create_bucket(s3, bucket, settings.region)
+
+
+def _create_bucket(s3: Any, bucket: str, region: str) -> None:
+    """A private bucket: KMS encryption by default, every kind of public access blocked."""
+    kwargs: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**kwargs)
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=documents_bucket_encryption())
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+        },
+    )
 
 
 def cfn_table_properties(spec: dict[str, Any]) -> dict[str, Any]:

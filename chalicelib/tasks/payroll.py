@@ -1,0 +1,117 @@
+"""The payroll state machine's tasks (``statemachines/payroll.asl.json``), its monthly schedule and
+the approval queue consumer.
+
+Each task takes ``{"month": "YYYY-MM", ...}`` exactly (pydantic, extra fields refused) and calls one
+``PayrollService`` method; a failure is raised by class name so the ASL retries or catches it by name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint, Cron
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import bootstrap
+from chalicelib.services.payroll import default_month
+
+bp = Blueprint(__name__)
+logger = Logger(service="spsr-payroll")
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+APPROVAL_QUEUE = "spsr-payroll-approvals"
+
+
+class MonthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: str = Field(pattern=MONTH)
+
+
+class BatchIn(MonthIn):
+    key: str = Field(min_length=1, max_length=1024)
+
+
+class RoundIn(MonthIn):
+    round: int = Field(ge=0)
+
+
+class ApprovalMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: str = Field(pattern=MONTH)
+    task_token: str = Field(min_length=1)
+
+
+def _svc() -> Any:
+    return bootstrap.services().payroll
+
+
+@bp.lambda_function(name="payroll_freeze")
+def payroll_freeze(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    month = MonthIn.model_validate(event).month
+    out: dict[str, Any] = _svc().freeze(month)
+    logger.info("payroll frozen", extra={"month": month, "lines": out["lines"], "batches": out["batch_count"]})
+    return out
+
+
+@bp.lambda_function(name="payroll_write_instructions")
+def payroll_write_instructions(event: dict[str, Any], context: Any) -> dict[str, int]:
+    batch = BatchIn.model_validate(event)
+    out: dict[str, int] = _svc().write_instructions(batch.key)
+    return out
+
+
+@bp.lambda_function(name="payroll_prepare")
+def payroll_prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _svc().prepare(MonthIn.model_validate(event).month)
+    return out
+
+
+@bp.lambda_function(name="payroll_request_funds")
+def payroll_request_funds(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _svc().request_funds(MonthIn.model_validate(event).month)
+    return out
+
+
+@bp.lambda_function(name="payroll_auto_approve")
+def payroll_auto_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _svc().auto_approve(MonthIn.model_validate(event).month)
+    return out
+
+
+@bp.lambda_function(name="payroll_write_files")
+def payroll_write_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _svc().write_files(MonthIn.model_validate(event).month)
+    return out
+
+
+@bp.lambda_function(name="payroll_send_files")
+def payroll_send_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _svc().send_files(MonthIn.model_validate(event).month)
+    return out
+
+
+@bp.lambda_function(name="payroll_reconcile")
+def payroll_reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    args = RoundIn.model_validate(event)
+    out: dict[str, Any] = _svc().reconcile(args.month, args.round)
+    logger.info("payroll reconciled", extra={"month": args.month, "settled": out["settled"],
+                                             "pending": out["pending"], "round": out["round"]})
+    return out
+
+
+@bp.on_sqs_message(queue=APPROVAL_QUEUE, batch_size=1, name="payroll_approval_token")
+def payroll_approval_token(event: Any) -> None:
+    """Keeps the approval step's task token (sent by the state machine through the queue)."""
+    for record in event:
+        message = ApprovalMessage.model_validate(json.loads(record.body))
+        _svc().await_approval(message.month, message.task_token)
+
+
+@bp.schedule(Cron(0, 0, 1, "*", "?", "*"), name="payroll_monthly")
+def payroll_monthly(event: Any) -> None:
+    """00:00 UTC on the 1st (05:00 in Tashkent): start the month's payroll (a second start is a no-op)."""
+    svc = _svc()
+    run = svc.start(None, default_month(svc.clock.now()))
+    logger.info("payroll started", extra={"month": run.month, "execution": run.execution_name})

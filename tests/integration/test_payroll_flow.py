@@ -1,0 +1,70 @@
+"""The payroll state machine on moto, running the real task handlers through the Lambda bridge,
+with the local treasury (SOAP) and bank (HTTP) on loopback."""
+
+from __future__ import annotations
+
+import json
+
+from chalice.test import Client
+
+from app import app
+from chalicelib import bootstrap
+from chalicelib.domain.access import Principal
+from chalicelib.domain.payroll import SENT
+from tests.payroll_world import MONTH, World, callback_via, world  # noqa: F401 (the fixture)
+
+ANALYST = Principal("analyst-1", "ministry_analyst", "")
+AUDITOR = Principal("auditor-1", "auditor", "")
+
+
+def test_a_month_runs_once_pays_everyone_once_and_the_books_balance(world: World) -> None:
+    svc = bootstrap.services().payroll
+    # Given 60 beneficiaries with active assignments in December
+    # When the month's payroll is started, and started again
+    run = svc.start(ANALYST, MONTH)
+    again = svc.start(ANALYST, MONTH)
+    described = world.wait(run.execution_arn)
+    # Then there is one execution, and it succeeded through every step
+    assert again.execution_arn == run.execution_arn
+    assert described["status"] == "SUCCEEDED", described.get("error") or described.get("cause")
+    executions = world.sfn.list_executions(stateMachineArn=world.state_machine_arn)["executions"]
+    assert [e["name"] for e in executions] == [f"payroll-{MONTH}"]
+    instructions = list(svc.repo.instructions(MONTH))
+    manifest = svc.manifest(MONTH)
+    assert len(instructions) == manifest["lines"] == world.households
+    assert len({(i.line.beneficiary_person_id, i.line.programme, i.line.month) for i in instructions}) == 60
+    # and every instruction went to the bank in a file that validated, split at 25 transactions
+    files = svc.file_manifest(MONTH)["files"]
+    assert [f["count"] for f in files] == [25, 25, 10]
+    assert all(i.status in SENT for i in instructions)
+    assert world.ifms.requests[f"FR-{MONTH}"][1] == manifest["amount"]
+    # When the bank later posts its camt.054 notifications to the callback endpoint
+    with Client(app) as client:
+        statuses = world.bank.simulator.deliver(callback_via(client))
+    # Then they are accepted and the books balance with nothing pending
+    assert statuses and set(statuses) == {200}
+    summary = svc.summary(AUDITOR, MONTH)
+    totals = summary["totals"]
+    assert totals["balanced"] and totals["pending_count"] == 0
+    assert totals["sent_amount"] == manifest["amount"] == (
+        totals["paid_amount"] + totals["rejected_amount"] + totals["returned_amount"])
+    for district in summary["districts"].values():
+        t = district["totals"]
+        assert t["sent_amount"] == t["paid_amount"] + t["rejected_amount"] + t["returned_amount"] + t["pending_amount"]
+
+
+def test_a_second_execution_of_the_same_month_adds_nothing(world: World) -> None:
+    svc = bootstrap.services().payroll
+    # Given a month already paid
+    run = svc.start(ANALYST, MONTH)
+    assert world.wait(run.execution_arn)["status"] == "SUCCEEDED"
+    before = {i.instruction_id: i for i in svc.repo.instructions(MONTH)}
+    received = len(world.bank.simulator.received)
+    # When an operator runs the state machine again under another name (a re-run after a failure)
+    rerun = world.sfn.start_execution(stateMachineArn=world.state_machine_arn, name=f"payroll-{MONTH}-rerun-1",
+                                      input=json.dumps({"month": MONTH}))
+    assert world.wait(rerun["executionArn"])["status"] == "SUCCEEDED"
+    # Then no instruction is added or changed, no file is re-sent, and the bank took nothing new
+    after = {i.instruction_id: i for i in svc.repo.instructions(MONTH)}
+    assert after == before
+    assert len(world.bank.simulator.received) == received

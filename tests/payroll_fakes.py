@@ -89,9 +89,8 @@ class FakePayrollRepo:
         return True
 
     def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
-        for ins in list(self.items.values()):
-            if ins.line.month == month and district_code in (None, ins.line.district_code):
-                yield ins
+        found = [i for i in self.items.values() if i.line.month == month and district_code in (None, i.line.district_code)]
+        yield from sorted(found, key=lambda i: (i.line.district_code, i.instruction_id))
 
     def get_run(self, month: str) -> PayrollRun | None:
         run = self.run_items.get(month)

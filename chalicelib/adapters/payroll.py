@@ -14,6 +14,7 @@ Key design (``infra/resources.py`` holds the table definition):
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
 import shutil
 from collections.abc import Iterator
@@ -83,22 +84,29 @@ class DynamoPayrollRepository:
             raise
 
     def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
-        for shard in range(RUN_SHARDS):
-            kwargs: dict[str, Any] = {
-                "TableName": self._table, "IndexName": "by_run",
-                "KeyConditionExpression": "run_shard = :s",
-                "ExpressionAttributeValues": to_item({":s": f"{month}#{shard:02d}"}),
-            }
-            if district_code is not None:
-                kwargs["KeyConditionExpression"] += " AND begins_with(run_sk, :d)"
-                kwargs["ExpressionAttributeValues"].update(to_item({":d": f"{district_code}#"}))
-            while True:
-                out = self._db.query(**kwargs)
-                for raw in out.get("Items", []):
-                    yield _instruction(from_item(raw))
-                if "LastEvaluatedKey" not in out:
-                    break
-                kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        # Each shard's index is sorted by "<district>#<id>": merging the 16 streams yields the month in
+        # district order with one page per shard in memory.
+        streams = [self._shard(month, shard, district_code) for shard in range(RUN_SHARDS)]
+        for _, ins in heapq.merge(*streams, key=lambda pair: pair[0]):
+            yield ins
+
+    def _shard(self, month: str, shard: int, district_code: str | None) -> Iterator[tuple[str, Instruction]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "by_run",
+            "KeyConditionExpression": "run_shard = :s",
+            "ExpressionAttributeValues": to_item({":s": f"{month}#{shard:02d}"}),
+        }
+        if district_code is not None:
+            kwargs["KeyConditionExpression"] += " AND begins_with(run_sk, :d)"
+            kwargs["ExpressionAttributeValues"].update(to_item({":d": f"{district_code}#"}))
+        while True:
+            out = self._db.query(**kwargs)
+            for raw in out.get("Items", []):
+                item = from_item(raw)
+                yield item["run_sk"], _instruction(item)
+            if "LastEvaluatedKey" not in out:
+                break
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     def get_run(self, month: str) -> PayrollRun | None:
         out = self._db.get_item(TableName=self._table, ConsistentRead=True,

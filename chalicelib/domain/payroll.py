@@ -189,6 +189,7 @@ class DistrictState:
     decided_by: str | None = None
     decided_at: str | None = None
     reason: str | None = None
+    programmes: dict[str, list[int]] = field(default_factory=dict)  # programme -> [count, som]
 
 
 @dataclass

@@ -31,6 +31,7 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import groupby
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,23 +245,27 @@ class PayrollService:
         run = self._run(month)
         base = prefix(month)
         summary_rows: list[tuple[str, str, int, int]] = []
-        for district, expected in manifest["districts"].items():
+        found: dict[str, tuple[int, int]] = {}
+        # One pass over the month in district order: one district's lines in memory at a time.
+        for district, group in groupby(self.repo.instructions(month), key=lambda i: i.line.district_code):
             by_programme: dict[str, list[Instruction]] = defaultdict(list)
-            for ins in self.repo.instructions(month, district):
+            for ins in group:
                 by_programme[ins.line.programme].append(ins)
-            count = sum(len(v) for v in by_programme.values())
-            amount = sum(i.line.amount for v in by_programme.values() for i in v)
-            if (count, amount) != (expected["count"], expected["amount"]):
-                # Nobody lost: the Map wrote fewer (or more) instructions than the frozen manifest holds.
-                raise Conflict(f"district {district}: {count} instructions for {expected['count']} manifest lines",
-                               code="instructions_incomplete")
             self.files.put(f"{base}/prepayroll/{district}.csv", _prepayroll_csv(month, district, by_programme),
                            "text/csv")
-            for programme, items in sorted(by_programme.items()):
-                summary_rows.append((district, programme, len(items), sum(i.line.amount for i in items)))
-            state = run.districts.get(district) or DistrictState(region_code=expected["region_code"])
-            state.count, state.amount = count, amount
+            programmes = {p: [len(items), sum(i.line.amount for i in items)] for p, items in sorted(by_programme.items())}
+            summary_rows += [(district, p, c, a) for p, (c, a) in programmes.items()]
+            found[district] = (sum(c for c, _ in programmes.values()), sum(a for _, a in programmes.values()))
+            region = manifest["districts"].get(district, {}).get("region_code", "")
+            state = run.districts.get(district) or DistrictState(region_code=region)
+            state.count, state.amount, state.programmes = found[district][0], found[district][1], programmes
             run.districts[district] = state
+        expected = {d: (v["count"], v["amount"]) for d, v in manifest["districts"].items()}
+        if found != expected:
+            # Nobody lost: the Map wrote fewer (or other) instructions than the frozen manifest holds.
+            missing = sorted(d for d in expected if found.get(d) != expected[d])
+            raise Conflict(f"instructions differ from the manifest in {len(missing)} districts "
+                           f"(first {missing[:1]})", code="instructions_incomplete")
         self.files.put(f"{base}/prepayroll/summary.csv", _summary_csv(month, summary_rows), "text/csv")
         run.status, run.updated_at = "instructed", self._now()
         self.repo.save_run(run)
@@ -268,13 +273,8 @@ class PayrollService:
 
     def request_funds(self, month: str) -> dict[str, Any]:
         run = self._run(month)
-        lines: list[tuple[str, str, int, int]] = []
-        for district in sorted(run.districts):
-            totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            for ins in self.repo.instructions(month, district):
-                totals[ins.line.programme][0] += 1
-                totals[ins.line.programme][1] += ins.line.amount
-            lines += [(district, p, c, a) for p, (c, a) in sorted(totals.items())]
+        lines = [(district, p, c, a) for district, d in sorted(run.districts.items())
+                 for p, (c, a) in sorted(d.programmes.items())]
         answer = self.funds.request_funds(f"FR-{month}", month, lines)
         run.funds_reference, run.funds_status, run.updated_at = answer.reference, answer.status, self._now()
         run.status = "awaiting_approval"
@@ -351,7 +351,7 @@ class PayrollService:
         if run.undecided():
             raise Conflict(f"payroll {month} still awaits approval of {len(run.undecided())} districts",
                            code="awaiting_approval")
-        approved = sorted(c for c, d in run.districts.items() if d.decision == "approved")
+        approved = {c for c, d in run.districts.items() if d.decision == "approved"}
         debtor = iso20022.Debtor(self.settings.payroll_debtor_name, self.settings.payroll_debtor_account,
                                  self.settings.payroll_debtor_agent)
         created = self.clock.now().astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat()
@@ -365,13 +365,12 @@ class PayrollService:
             seq[bank] += 1
             records.append(self._write_file(month, bank, seq[bank], chunk, debtor, created, execution_date))
 
-        for district in approved:  # district by district, so a bank's file holds whole districts in order
-            for ins in sorted(self.repo.instructions(month, district), key=lambda i: i.instruction_id):
-                if ins.status in ("held",):
-                    continue
-                by_bank[ins.line.bank_code].append(ins.line)
-                if len(by_bank[ins.line.bank_code]) >= max_tx:
-                    emit(ins.line.bank_code, by_bank.pop(ins.line.bank_code))
+        for ins in self.repo.instructions(month):  # district by district, then by id: deterministic files
+            if ins.line.district_code not in approved or ins.status == "held":
+                continue
+            by_bank[ins.line.bank_code].append(ins.line)
+            if len(by_bank[ins.line.bank_code]) >= max_tx:
+                emit(ins.line.bank_code, by_bank.pop(ins.line.bank_code))
         for bank in sorted(by_bank):
             emit(bank, by_bank[bank])
         manifest = {"month": month, "created_at": created, "files": records}

@@ -55,7 +55,7 @@ class Settings(BaseModel):
     bank_url: str | None = None  # the paying bank's file gateway (devstack/bank locally)
     bank_timeout_seconds: float = 10.0
     # Per-bank callback secrets "BANK=secret;BANK2=secret2". On AWS from Secrets Manager through the env.
-    bank_callback_secrets: str = "XALQ=spsr-local-bank-secret"  # noqa: S105 (local development only)
+    bank_callback_secrets: str = "XALQ=spsr-local-bank-secret"
     bank_callback_window_seconds: int = Field(default=300, ge=1, le=3600)
     ifms_url: str | None = None  # the treasury's SOAP endpoint (devstack/ifms locally)
     ifms_timeout_seconds: float = 10.0

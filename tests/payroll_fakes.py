@@ -7,12 +7,18 @@ then an exception is raised), to show that running the step again repairs everyt
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chalicelib.config import Settings
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.payroll import Instruction, PayrollRun
 from chalicelib.ports import FundsAnswer
+from chalicelib.services.payroll import PayrollService
+from devstack import payroll_population as pop
+from devstack.bank.simulator import BankSimulator
+from tests.fakes import FakeHouseholds, FixedClock
 
 
 class Crash(Exception):
@@ -89,7 +95,8 @@ class FakePayrollRepo:
         return True
 
     def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
-        found = [i for i in self.items.values() if i.line.month == month and district_code in (None, i.line.district_code)]
+        found = [i for i in self.items.values()
+                 if i.line.month == month and district_code in (None, i.line.district_code)]
         yield from sorted(found, key=lambda i: (i.line.district_code, i.instruction_id))
 
     def get_run(self, month: str) -> PayrollRun | None:
@@ -192,11 +199,60 @@ class FakeWorkflow:
 class InProcessBank:
     """The bank simulator behind the BankGateway port, optionally crashing after it took a file."""
 
-    def __init__(self, simulator: object, faults: FaultPlan | None = None) -> None:
+    def __init__(self, simulator: BankSimulator, faults: FaultPlan | None = None) -> None:
         self.simulator = simulator
         self.faults = faults or FaultPlan()
 
     def submit(self, bank_code: str, msg_id: str, pain001: bytes) -> bytes:
-        report: bytes = self.simulator.receive(pain001)  # type: ignore[attr-defined]
+        report: bytes = self.simulator.receive(pain001)
         self.faults.tick()
         return report
+
+
+@dataclass
+class FakeWorld:
+    """The payroll service on fakes, with a population of ``n`` synthetic beneficiaries."""
+
+    service: PayrollService
+    assignments: FakeAssignments
+    households: FakeHouseholds
+    repo: FakePayrollRepo
+    files: FakeFiles
+    bank: BankSimulator
+    sms: FakeSms
+    deaths: FakeDeaths
+    workflow: FakeWorkflow
+    faults: FaultPlan
+
+
+def fake_world(n: int = 40, month: str = "2026-12", *, batch_size: int = 16, max_tx: int = 15,
+               auto_approve: bool = True, reject_rate: float = 0.0, return_rate: float = 0.0) -> FakeWorld:
+    faults = FaultPlan()
+    households = FakeHouseholds()
+    hh, asg = pop.build(n, month)
+    households.items = {h.household_id: h for h in hh}
+    assignments = FakeAssignments({a.assignment_id: a for a in asg})
+    repo, files, sms, deaths, workflow = (FakePayrollRepo(faults), FakeFiles(faults), FakeSms(), FakeDeaths(),
+                                          FakeWorkflow())
+    clock = FixedClock()
+    simulator = BankSimulator(reject_rate=reject_rate, return_rate=return_rate,
+                              clock=lambda: clock.now().timestamp())
+    service = PayrollService(
+        assignments=assignments, households=households, payroll=repo, files=files, deaths=deaths,
+        funds=FakeFunds(), bank=InProcessBank(simulator, faults), sms=sms, workflow=workflow, clock=clock,
+        settings=Settings(payroll_batch_size=batch_size, pain001_max_transactions=max_tx,
+                          payroll_auto_approve=auto_approve))
+    return FakeWorld(service, assignments, households, repo, files, simulator, sms, deaths, workflow, faults)
+
+
+def run_until_sent(world: FakeWorld, month: str = "2026-12") -> None:
+    """Freeze, instruct, prepare, request funds, auto-approve, write and send the files."""
+    svc = world.service
+    out = svc.freeze(month)
+    for item in json.loads(world.files.objects[out["batches_key"]]):
+        svc.write_instructions(item["key"])
+    svc.prepare(month)
+    svc.request_funds(month)
+    svc.auto_approve(month)
+    svc.write_files(month)
+    svc.send_files(month)

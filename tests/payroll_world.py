@@ -58,8 +58,8 @@ def seed(settings: Settings, n: int, month: str) -> None:
     DynamoAssignmentRepository(db, settings.assignments_table).add_all(assignments)
 
 
-@pytest.fixture
-def world(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+@pytest.fixture(name="world")
+def payroll_world(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     bank = BankServer(BankSimulator(clock=time.time)).start()
     ifms = IfmsServer().start()
     sqs = boto3.client("sqs", region_name=aws.region)

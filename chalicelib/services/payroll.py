@@ -31,9 +31,9 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from itertools import groupby
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from chalicelib import iso20022
@@ -197,7 +197,8 @@ class PayrollService:
                 flush()
         flush()
         manifest = {
-            "month": month, "frozen_at": self._now(), "bucket_prefix": base, "batches_key": f"{base}/manifest/batches.json",
+            "month": month, "frozen_at": self._now(), "bucket_prefix": base,
+            "batches_key": f"{base}/manifest/batches.json",
             "batch_count": len(batch_keys), "lines": lines_total, "amount": amount_total, "suspended": suspended,
             "without_account": sorted(without_account),
             "districts": {d: {"region_code": regions[d], "count": c, "amount": a}
@@ -253,7 +254,8 @@ class PayrollService:
                 by_programme[ins.line.programme].append(ins)
             self.files.put(f"{base}/prepayroll/{district}.csv", _prepayroll_csv(month, district, by_programme),
                            "text/csv")
-            programmes = {p: [len(items), sum(i.line.amount for i in items)] for p, items in sorted(by_programme.items())}
+            programmes = {p: [len(items), sum(i.line.amount for i in items)]
+                          for p, items in sorted(by_programme.items())}
             summary_rows += [(district, p, c, a) for p, (c, a) in programmes.items()]
             found[district] = (sum(c for c, _ in programmes.values()), sum(a for _, a in programmes.values()))
             region = manifest["districts"].get(district, {}).get("region_code", "")

@@ -11,7 +11,7 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.access import Principal
 from chalicelib.domain.payroll import SENT
-from tests.payroll_world import MONTH, World, callback_via, world  # noqa: F401 (the fixture)
+from tests.payroll_world import MONTH, World, callback_via, payroll_world  # noqa: F401 (the fixture)
 
 ANALYST = Principal("analyst-1", "ministry_analyst", "")
 AUDITOR = Principal("auditor-1", "auditor", "")

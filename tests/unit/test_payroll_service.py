@@ -1,0 +1,136 @@
+"""The payroll service on fakes: freeze, lump sums, deaths, approval, holds, bank answers, SMS."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.domain.access import Principal
+from chalicelib.domain.errors import Conflict, Forbidden
+from devstack import payroll_population as pop
+from tests.payroll_fakes import fake_world, run_until_sent
+
+MONTH = "2026-12"
+
+
+def instruct(world, month: str = MONTH) -> dict:
+    out = world.service.freeze(month)
+    for item in json.loads(world.files.objects[out["batches_key"]]):
+        world.service.write_instructions(item["key"])
+    return out
+
+
+def test_the_dead_are_left_out_and_their_assignments_suspended() -> None:
+    # Given two beneficiaries whose death the civil registry reports
+    world = fake_world(n=30)
+    world.deaths.pinfls = {pop.pinfl(3), pop.pinfl(17)}
+    # When the month is frozen
+    out = instruct(world)
+    # Then they have no payment line and their assignments are suspended with the reason
+    assert out["lines"] == 28 and out["suspended"] == 2
+    paid_people = {i.line.beneficiary_person_id for i in world.repo.items.values()}
+    assert pop.person_id(3) not in paid_people and pop.person_id(17) not in paid_people
+    suspended = [a for a in world.assignments.items.values() if a.status == "suspended"]
+    assert {a.beneficiary_person_id for a in suspended} == {pop.person_id(3), pop.person_id(17)}
+    assert {a.suspended_reason for a in suspended} == {"beneficiary_deceased"}
+
+
+def test_a_lump_sum_is_paid_once_in_its_first_month() -> None:
+    # Given a lump-sum assignment first paid in December
+    world = fake_world(n=1)
+    world.assignments.items = {}
+    lump = pop.assignment(0, MONTH, programme_index=3)
+    world.assignments.add_all([lump])
+    # When December and January are frozen
+    december = instruct(world, MONTH)
+    january = instruct(world, "2027-01")
+    # Then December pays the lump sum and January pays nothing
+    assert (december["lines"], december["amount"]) == (1, lump.lump_sum)
+    assert (january["lines"], january["amount"]) == (0, 0)
+
+
+def test_a_frozen_manifest_is_never_rebuilt_and_instructions_are_written_once() -> None:
+    world = fake_world(n=30)
+    first = instruct(world)
+    count = len(world.repo.items)
+    # When a new assignment appears and the freeze and the Map run again
+    world.assignments.add_all([replace(pop.assignment(99, MONTH), assignment_id="late:child_allowance")])
+    second = instruct(world)
+    # Then the manifest is the same and no instruction was added
+    assert second == first and len(world.repo.items) == count == 30
+    assert world.repo.adds == 60
+
+
+def test_a_rejected_district_is_held_and_the_others_are_paid() -> None:
+    # Given a run awaiting approval
+    world = fake_world(n=40, auto_approve=False)
+    instruct(world)
+    world.service.prepare(MONTH)
+    world.service.request_funds(MONTH)
+    world.service.await_approval(MONTH, "token-1")
+    districts = sorted(world.repo.run_items[MONTH].districts)
+    rejected, approved = districts[0], districts[1:]
+    outsider = Principal("da-x", "district_admin", approved[0])
+    # When an admin of another district tries to decide, it is refused
+    with pytest.raises(Forbidden):
+        world.service.decide(outsider, MONTH, rejected, False, "not mine")
+    with pytest.raises(Forbidden):
+        world.service.decide(Principal("ra", "region_admin", "1726"), MONTH, rejected, True)
+    # When one district rejects and the others approve
+    world.service.decide(Principal("da-1", "district_admin", rejected), MONTH, rejected, False, "list incomplete")
+    for code in approved:
+        assert not world.workflow.resumed
+        world.service.decide(Principal(f"da-{code}", "district_admin", code), MONTH, code, True)
+    # Then the flow resumes once, the rejected district's payments are held, the rest go to the bank
+    assert [t for t, _ in world.workflow.resumed] == ["token-1"]
+    with pytest.raises(Conflict):
+        world.service.decide(Principal("da-1", "district_admin", rejected), MONTH, rejected, True)
+    world.service.write_files(MONTH)
+    world.service.send_files(MONTH)
+    statuses = {(i.line.district_code == rejected, i.status) for i in world.repo.items.values()}
+    assert statuses == {(True, "held"), (False, "accepted")}
+    held = sum(i.line.amount for i in world.repo.items.values() if i.status == "held")
+    summary = world.service.summary(Principal("aud", "auditor", ""), MONTH)
+    assert summary["totals"]["held_amount"] == held and summary["totals"]["balanced"]
+
+
+def test_bank_answers_in_any_order_settle_the_books_and_each_credit_sends_one_sms() -> None:
+    # Given a month sent to a bank that rejects and returns some payments
+    world = fake_world(n=600, max_tx=200)
+    run_until_sent(world)
+    notes = world.bank.notifications(per_message=100)
+    # When the notifications arrive reversed and each twice
+    for xml in list(reversed(notes)) + notes:
+        world.service.apply_notification("XALQ", xml)
+    # Then the books settle: sent = paid + rejected + returned, nothing pending
+    summary = world.service.summary(Principal("aud", "auditor", ""), MONTH)
+    t = summary["totals"]
+    assert t["pending_count"] == 0 and t["balanced"]
+    assert t["rejected_count"] > 0 and t["returned_count"] > 0 and t["paid_count"] > 0
+    assert t["sent_amount"] == t["paid_amount"] + t["rejected_amount"] + t["returned_amount"]
+    # and each credited beneficiary gets exactly one SMS keyed by the instruction
+    paid = {i.instruction_id for i in world.repo.items.values() if i.status == "paid"}
+    assert set(world.sms.sent) == {f"payment_credited:{iid}" for iid in paid}
+    # and the rejections carry their ISO reason and wait for corrected bank details
+    rejected = [i for i in world.repo.items.values() if i.status == "rejected"]
+    assert {i.reason for i in rejected} <= {"AC01", "AC04"} and all(i.retry_pending for i in rejected)
+
+
+def test_missing_instructions_stop_the_run_before_anyone_approves_it() -> None:
+    world = fake_world(n=20)
+    instruct(world)
+    world.repo.items.pop(next(iter(world.repo.items)))
+    with pytest.raises(Conflict) as err:
+        world.service.prepare(MONTH)
+    assert err.value.code == "instructions_incomplete"
+
+
+def test_only_payroll_roles_start_runs_and_a_second_start_returns_the_same_run() -> None:
+    world = fake_world(n=1)
+    with pytest.raises(Forbidden):
+        world.service.start(Principal("w", "mahalla_worker", "1726262010"), MONTH)
+    first = world.service.start(Principal("m", "ministry_analyst", ""), MONTH)
+    second = world.service.start(Principal("m", "ministry_analyst", ""), MONTH)
+    assert first.execution_arn == second.execution_arn and len(world.workflow.executions) == 1

@@ -65,7 +65,9 @@ def msg_id(month: str, bank_code: str, seq: int) -> str:
 
 
 def _t(value: str) -> str:
-    return escape(value, {'"': "&quot;"})
+    if "&" in value or "<" in value or ">" in value or '"' in value:
+        return escape(value, {'"': "&quot;"})
+    return value
 
 
 _TX = (

@@ -15,20 +15,41 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from typing import TypeVar
 
 from chalicelib.domain import geography, months
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.households import Address, BankAccount, Document, Household, Member
 
+T = TypeVar("T")
 PROGRAMMES = (("child_allowance", 250_000, 0), ("material_assistance", 380_000, 0),
               ("caregiver_allowance", 500_000, 0), ("maternity_lump_sum", 0, 1_500_000))
-_MAHALLAS = tuple(m for m in geography.mahallas())
+
+def _place(m: geography.Mahalla) -> tuple[str, str, str]:
+    district = geography.district_of_mahalla(m.code)
+    assert district is not None
+    return m.code, district.code, district.region_code
+
+
+# (mahalla, district, region) for every mahalla, looked up once.
+_PLACES = tuple(_place(m) for m in geography.mahallas())
 SURNAMES = ("Karimov", "Yusupova", "Rahimov", "Tosheva", "Ergashev", "Nazarova", "Qodirov", "O'ktamova")
 GIVEN = ("Jasur", "Dilnoza", "Sardor", "Madina", "Akmal", "Gulnora", "Bekzod", "Nilufar")
 
 
+_MASK = (1 << 64) - 1
+_SALTS: dict[str, int] = {}
+
+
 def _h(i: int, salt: str) -> int:
-    return int(hashlib.blake2b(f"{salt}|{i}".encode(), digest_size=8).hexdigest(), 16)
+    """A well-mixed 64-bit number from (salt, i) (splitmix64): deterministic, and cheap enough for millions."""
+    s = _SALTS.get(salt)
+    if s is None:
+        s = _SALTS.setdefault(salt, int.from_bytes(hashlib.blake2b(salt.encode(), digest_size=8).digest(), "big"))
+    x = (i * 0x9E3779B97F4A7C15 + s) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
 
 
 def household_id(i: int) -> str:
@@ -44,38 +65,54 @@ def pinfl(i: int) -> str:
 
 
 def account_number(i: int) -> str:
-    special = _h(i, "acct") % 500
-    tail = {0: "0000", 1: "4444", 2: "7777"}.get(special, f"{1 + _h(i, 'tail') % 3999:04d}")
-    return f"8600{_h(i, 'card') % 10**8:08d}{tail}"
+    h = _h(i, "acct")
+    special = h % 500
+    tail = {0: "0000", 1: "4444", 2: "7777"}.get(special, f"{1 + (h >> 16) % 3999:04d}")
+    return f"8600{(h >> 32) % 10**8:08d}{tail}"
+
+
+def _make(cls: type[T], **values: object) -> T:
+    """An instance without running the frozen dataclass __init__ (its per-field object.__setattr__ is
+    what makes two million synthetic records slow). Only for this generator: the fields are all given."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
+
+
+_BIRTHS = tuple(date(1985, 1 + k % 12, 1 + k % 28) for k in range(336))
 
 
 def household(i: int) -> Household:
-    m = _MAHALLAS[_h(i, "place") % len(_MAHALLAS)]
-    district = geography.district_of_mahalla(m.code)
-    assert district is not None
-    region = geography.region_of_district(district.code)
-    assert region is not None
-    head = Member(person_id=person_id(i), pinfl=pinfl(i), surname=SURNAMES[i % len(SURNAMES)],
-                  given_name=GIVEN[(i // 8) % len(GIVEN)], birth_date=date(1985, 1 + i % 12, 1 + i % 28), sex="F",
-                  relationship="head", document=Document("id_card", f"AD{i % 10**7:07d}"),
-                  phone=f"+99890{i % 10**7:07d}", language=("uz-Latn", "uz-Cyrl", "ru")[i % 3])
-    return Household(household_id=household_id(i), address=Address(region.code, district.code, m.code),
-                     members=(head,), bank_account=BankAccount("card", account_number(i), "XALQ"))
+    mahalla, district, region = _PLACES[_h(i, "place") % len(_PLACES)]
+    head = _make(Member, person_id=person_id(i), pinfl=pinfl(i), surname=SURNAMES[i % len(SURNAMES)],
+                 given_name=GIVEN[(i // 8) % len(GIVEN)], patronymic=None, birth_date=_BIRTHS[i % 336], sex="F",
+                 relationship="head", document=_make(Document, kind="id_card", number=f"AD{i % 10**7:07d}"),
+                 phone=f"+99890{i % 10**7:07d}", language=("uz-Latn", "uz-Cyrl", "ru")[i % 3])
+    return _make(Household, household_id=household_id(i),
+                 address=_make(Address, region_code=region, district_code=district, mahalla_code=mahalla,
+                               address_line=""),
+                 members=(head,), bank_account=_make(BankAccount, kind="card", number=account_number(i),
+                                                     bank_code="XALQ"),
+                 version=1, created_at="", updated_at="")
+
+
+_FIRSTS: dict[tuple[str, int], str] = {}
 
 
 def assignment(i: int, month: str, programme_index: int | None = None) -> Assignment:
     """Beneficiary ``i``'s assignment; one in twenty is a lump sum first paid in ``month``."""
     programme, monthly, lump = PROGRAMMES[programme_index if programme_index is not None else
                                           (3 if i % 20 == 0 else i % 3)]
-    first = month if lump or i % 7 == 0 else months.add(month, -(i % 6))
-    h = household(i)
-    return Assignment(
-        assignment_id=f"app-{i:012d}:{programme}", application_id=f"app-{i:012d}", household_id=h.household_id,
-        beneficiary_person_id=person_id(i), programme=programme, monthly_amount=monthly,
-        months=12 if monthly else 0, lump_sum=lump, first_month=first,
-        last_month=months.add(first, 11) if monthly else first, rules_version="2026.1",
-        region_code=h.address.region_code, district_code=h.address.district_code,
-        mahalla_code=h.address.mahalla_code, decided_at="2026-01-01T00:00:00+00:00")
+    back = 0 if lump or i % 7 == 0 else i % 6
+    first = _FIRSTS.get((month, back)) or _FIRSTS.setdefault((month, back), months.add(month, -back))
+    last = months.add(first, 11) if monthly else first
+    mahalla, district, region = _PLACES[_h(i, "place") % len(_PLACES)]
+    return _make(
+        Assignment, assignment_id=f"app-{i:012d}:{programme}", application_id=f"app-{i:012d}",
+        household_id=household_id(i), beneficiary_person_id=person_id(i), programme=programme,
+        monthly_amount=monthly, months=12 if monthly else 0, lump_sum=lump, first_month=first, last_month=last,
+        rules_version="2026.1", region_code=region, district_code=district, mahalla_code=mahalla, status="active",
+        decided_at="2026-01-01T00:00:00+00:00", suspended_reason=None)
 
 
 def build(n: int, month: str) -> tuple[list[Household], list[Assignment]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 STATUSES = ("instructed", "held", "sent", "accepted", "paid", "rejected", "returned")
@@ -77,11 +78,29 @@ class PaymentLine:
     payee_name: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies recursively, and a payroll has millions of lines.
+        return {name: getattr(self, name) for name in _LINE_FIELDS}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PaymentLine:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: d[k] for k in _LINE_FIELDS})
+
+    def as_row(self) -> tuple[Any, ...]:
+        """The values in field order (manifest CSV rows, compact storage)."""
+        row: tuple[Any, ...] = _line_values(self)
+        return row
+
+    @classmethod
+    def from_row(cls, row: list[str] | tuple[Any, ...]) -> PaymentLine:
+        values = list(row)
+        values[6], values[7] = int(values[6]), int(values[7])  # amount, lump_sum: whole som
+        return cls(*values)
+
+
+_LINE_FIELDS = tuple(PaymentLine.__dataclass_fields__)
+_line_values = attrgetter(*_LINE_FIELDS)
+LINE_FIELDS = _LINE_FIELDS
+assert _LINE_FIELDS[6:8] == ("amount", "lump_sum")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""The payroll's repository in a local SQLite file: benchmarks and offline runs, never deployed.
+
+Same contract as ``DynamoPayrollRepository`` (``ports.PayrollRepository``): an instruction is added
+only if its id is new (INSERT OR IGNORE), moved only from the status it was read at (UPDATE ...
+WHERE status = ?), and a month is read in district order. Holding two million instructions costs
+disk, not memory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from chalicelib.domain.payroll import LINE_FIELDS, Instruction, PaymentLine, PayrollRun
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instruction (
+    id TEXT PRIMARY KEY, month TEXT NOT NULL, district TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+    file_msg_id TEXT, retry_pending INTEGER NOT NULL, updated_at TEXT NOT NULL, line TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run (month TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS message (bank TEXT, msg_id TEXT, kind TEXT, at TEXT, PRIMARY KEY (bank, msg_id));
+CREATE TABLE IF NOT EXISTS signature (bank TEXT, sig TEXT, expires_at INTEGER, PRIMARY KEY (bank, sig));
+"""
+
+
+# Line values joined by the ASCII unit separator, which no code, id, account or name contains.
+_SEP = "\x1f"
+
+
+class SqlitePayrollRepository:
+    def __init__(self, path: str | Path, commit_every: int = 50_000) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+        # A large page cache: two million random-key inserts otherwise thrash a 2 MB default cache.
+        self._db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
+                               + _SCHEMA)
+        self._pending = 0
+        self._commit_every = commit_every
+
+    def _wrote(self) -> None:
+        self._pending += 1
+        if self._pending >= self._commit_every:
+            self.commit()
+
+    def commit(self) -> None:
+        self._db.commit()
+        self._pending = 0
+
+    def add_instruction(self, instruction: Instruction) -> bool:
+        line = instruction.line
+        text = _SEP.join(map(str, line.as_row()))
+        if text.count(_SEP) != len(LINE_FIELDS) - 1:
+            raise ValueError(f"instruction {line.instruction_id}: a value holds the field separator")
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO instruction VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (line.instruction_id, line.month, line.district_code, instruction.status, instruction.reason,
+             instruction.file_msg_id, int(instruction.retry_pending), instruction.updated_at,
+             text))
+        self._wrote()
+        return cur.rowcount == 1
+
+    @staticmethod
+    def _instruction(row: tuple[str, str, str | None, str | None, int, str, str]) -> Instruction:
+        status, _, reason, file_msg_id, retry, updated_at, line = row
+        return Instruction(line=PaymentLine.from_row(line.split(_SEP)), status=status, reason=reason,
+                           file_msg_id=file_msg_id, retry_pending=bool(retry), updated_at=updated_at)
+
+    def get_instruction(self, instruction_id: str) -> Instruction | None:
+        row = self._db.execute("SELECT status, id, reason, file_msg_id, retry_pending, updated_at, line "
+                               "FROM instruction WHERE id = ?", (instruction_id,)).fetchone()
+        return self._instruction(row) if row else None
+
+    def move(self, current: Instruction, new: Instruction) -> bool:
+        cur = self._db.execute(
+            "UPDATE instruction SET status = ?, reason = ?, file_msg_id = ?, retry_pending = ?, updated_at = ? "
+            "WHERE id = ? AND status = ?",
+            (new.status, new.reason, new.file_msg_id, int(new.retry_pending), new.updated_at,
+             current.instruction_id, current.status))
+        self._wrote()
+        return cur.rowcount == 1
+
+    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
+        self.commit()
+        # Built on the first read, after the bulk insert: cheaper than keeping it during two million inserts.
+        self._db.execute("CREATE INDEX IF NOT EXISTS instruction_by_run ON instruction (month, district, id)")
+        sql = "SELECT status, id, reason, file_msg_id, retry_pending, updated_at, line FROM instruction WHERE month = ?"
+        args: tuple[str, ...] = (month,)
+        if district_code is not None:
+            sql += " AND district = ?"
+            args += (district_code,)
+        cur = self._db.cursor()  # its own cursor: writes may happen while the caller iterates
+        for row in cur.execute(sql + " ORDER BY district, id", args):
+            yield self._instruction(row)
+
+    def get_run(self, month: str) -> PayrollRun | None:
+        row = self._db.execute("SELECT data FROM run WHERE month = ?", (month,)).fetchone()
+        return PayrollRun.from_dict(json.loads(row[0])) if row else None
+
+    def save_run(self, run: PayrollRun) -> None:
+        self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (run.month, json.dumps(run.as_dict())))
+        self.commit()
+
+    def runs(self) -> list[PayrollRun]:
+        return [PayrollRun.from_dict(json.loads(r[0])) for r in self._db.execute("SELECT data FROM run")]
+
+    def claim_message(self, bank_id: str, msg_id: str, kind: str, at: str) -> bool:
+        cur = self._db.execute("INSERT OR IGNORE INTO message VALUES (?, ?, ?, ?)", (bank_id, msg_id, kind, at))
+        self.commit()
+        return cur.rowcount == 1
+
+    def message_handled(self, bank_id: str, msg_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM message WHERE bank = ? AND msg_id = ?",
+                                (bank_id, msg_id)).fetchone() is not None
+
+    def claim_signature(self, bank_id: str, signature: str, expires_at: int) -> bool:
+        cur = self._db.execute("INSERT OR IGNORE INTO signature VALUES (?, ?, ?)", (bank_id, signature, expires_at))
+        self.commit()
+        return cur.rowcount == 1
+
+    def close(self) -> None:
+        self.commit()
+        self._db.close()

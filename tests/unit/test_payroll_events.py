@@ -1,0 +1,28 @@
+"""Every payroll entry point has a sample event, and each sample is a valid input for its handler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app import app
+from chalicelib.tasks import payroll as tasks
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "payroll"
+MODELS = {"payroll_write_instructions": tasks.BatchIn, "payroll_reconcile": tasks.RoundIn}
+
+
+def test_every_payroll_task_has_a_sample_input_its_model_accepts() -> None:
+    functions = {fn.name for fn in app.pure_lambda_functions if fn.name.startswith("payroll_")}
+    samples = {p.stem.removeprefix("task_"): p for p in EVENTS.glob("task_*.json")}
+    assert set(samples) == functions
+    for name, path in samples.items():
+        MODELS.get(name, tasks.MonthIn).model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_the_queue_and_schedule_samples_have_their_shape() -> None:
+    sqs = json.loads((EVENTS / "sqs_payroll_approval_token.json").read_text(encoding="utf-8"))
+    for record in sqs["Records"]:
+        tasks.ApprovalMessage.model_validate(json.loads(record["body"]))
+    schedule = json.loads((EVENTS / "schedule_payroll_monthly.json").read_text(encoding="utf-8"))
+    assert schedule["detail-type"] == "Scheduled Event"

@@ -98,9 +98,15 @@ class SqlitePayrollRepository:
         row = self._db.execute("SELECT data FROM run WHERE month = ?", (month,)).fetchone()
         return PayrollRun.from_dict(json.loads(row[0])) if row else None
 
-    def save_run(self, run: PayrollRun) -> None:
-        self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (run.month, json.dumps(run.as_dict())))
+    def save_run(self, run: PayrollRun) -> bool:
+        stored = self.get_run(run.month)
+        if (stored.version if stored else 0) != run.version:
+            return False
+        data = json.dumps({**run.as_dict(), "version": run.version + 1})
+        self._db.execute("INSERT OR REPLACE INTO run VALUES (?, ?)", (run.month, data))
         self.commit()
+        run.version += 1
+        return True
 
     def runs(self) -> list[PayrollRun]:
         return [PayrollRun.from_dict(json.loads(r[0])) for r in self._db.execute("SELECT data FROM run")]

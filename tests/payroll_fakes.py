@@ -103,9 +103,14 @@ class FakePayrollRepo:
         run = self.run_items.get(month)
         return copy.deepcopy(run) if run is not None else None
 
-    def save_run(self, run: PayrollRun) -> None:
+    def save_run(self, run: PayrollRun) -> bool:
+        stored = self.run_items.get(run.month)
+        if (stored.version if stored else 0) != run.version:
+            return False
+        run.version += 1
         self.run_items[run.month] = copy.deepcopy(run)
         self.faults.tick()
+        return True
 
     def runs(self) -> list[PayrollRun]:
         return [copy.deepcopy(r) for r in self.run_items.values()]
@@ -182,8 +187,11 @@ class FakeWorkflow:
     executions: dict[str, dict[str, object]] = field(default_factory=dict)
     resumed: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
+    def execution_arn(self, name: str) -> str:
+        return f"arn:aws:states:us-east-1:123456789012:execution:spsr-local-payroll:{name}"
+
     def start(self, name: str, payload: dict[str, object]) -> tuple[str, bool]:
-        arn = f"arn:aws:states:us-east-1:123456789012:execution:spsr-local-payroll:{name}"
+        arn = self.execution_arn(name)
         if name in self.executions:
             return arn, False
         self.executions[name] = payload

@@ -124,8 +124,11 @@ class StepFunctionsWorkflow:
         self._sfn = client
         self._arn = state_machine_arn
 
+    def execution_arn(self, name: str) -> str:
+        return self._arn.replace(":stateMachine:", ":execution:") + ":" + name
+
     def start(self, name: str, payload: dict[str, object]) -> tuple[str, bool]:
-        arn = self._arn.replace(":stateMachine:", ":execution:") + ":" + name
+        arn = self.execution_arn(name)
         try:
             self._sfn.describe_execution(executionArn=arn)
             return arn, False  # one execution per name, ever: the existing run is the answer
@@ -145,4 +148,9 @@ class StepFunctionsWorkflow:
         return str(self._sfn.describe_execution(executionArn=execution_arn)["status"])
 
     def resume(self, task_token: str, output: dict[str, object]) -> None:
-        self._sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+        try:
+            self._sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+        except (self._sfn.exceptions.TaskTimedOut, self._sfn.exceptions.InvalidToken,
+                self._sfn.exceptions.TaskDoesNotExist):
+            # Already resumed (the last decision and the token's arrival can both resume it) or expired.
+            logger.warning("payroll approval token no longer waiting")

@@ -113,9 +113,19 @@ class DynamoPayrollRepository:
                                 Key=to_item({"pk": "RUNS", "sk": f"RUN#{month}"}))
         return PayrollRun.from_dict(from_item(out["Item"])) if "Item" in out else None
 
-    def save_run(self, run: PayrollRun) -> None:
-        self._db.put_item(TableName=self._table, Item=to_item({"pk": "RUNS", "sk": f"RUN#{run.month}",
-                                                               **run.as_dict()}))
+    def save_run(self, run: PayrollRun) -> bool:
+        data = {**run.as_dict(), "version": run.version + 1}
+        try:
+            self._db.put_item(TableName=self._table, Item=to_item({"pk": "RUNS", "sk": f"RUN#{run.month}", **data}),
+                              ConditionExpression="attribute_not_exists(pk) OR #v = :v",
+                              ExpressionAttributeNames={"#v": "version"},
+                              ExpressionAttributeValues=to_item({":v": run.version}))
+        except ClientError as err:
+            if _is_condition_failure(err):
+                return False
+            raise
+        run.version += 1
+        return True
 
     def runs(self) -> list[PayrollRun]:
         out: list[PayrollRun] = []

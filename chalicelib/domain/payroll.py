@@ -230,6 +230,7 @@ class PayrollRun:
     funds_status: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)  # payment-file records (msg_id, bank, count, sum)
     approval_token: str | None = None  # the Step Functions task token while waiting for approval
+    version: int = 0  # optimistic lock: each store is conditional on the version read
 
     def undecided(self) -> list[str]:
         return sorted(code for code, d in self.districts.items() if d.decision == "pending")

@@ -30,7 +30,7 @@ import json
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -119,13 +119,15 @@ class PayrollService:
         _check_month(month)
         if self.workflow is None:
             raise Conflict("no payroll state machine is configured", code="payroll_unavailable")
-        now = self._now()
         name = execution_name(month)
-        run = self.repo.get_run(month) or PayrollRun(month=month, execution_name=name, started_at=now)
-        arn, started = self.workflow.start(name, {"month": month})
-        if run.execution_arn != arn or started:
-            run.execution_arn, run.updated_at = arn, now
-            self.repo.save_run(run)
+        arn = self.workflow.execution_arn(name)
+
+        def record(run: PayrollRun) -> None:
+            run.execution_arn = run.execution_arn or arn
+
+        # Recorded before the execution starts: its first task reads and updates this record.
+        run = self._update(month, record, create=True)
+        self.workflow.start(name, {"month": month})
         return run
 
     # ------------------------------------------------------------------ freeze
@@ -136,8 +138,6 @@ class PayrollService:
         existing = self.files.get(f"{base}/manifest/manifest.json")
         if existing is not None:  # a complete manifest is frozen for good
             return _freeze_output(json.loads(existing))
-        run = self.repo.get_run(month) or PayrollRun(month=month, execution_name=execution_name(month),
-                                                     started_at=self._now())
         size = self.settings.payroll_batch_size
         batch_keys: list[dict[str, str]] = []
         per_district: dict[str, list[int]] = {}
@@ -213,9 +213,12 @@ class PayrollService:
         self.files.put(f"{base}/manifest/batches.json", json.dumps(batch_keys).encode(), "application/json")
         # Written last: its presence says the manifest is complete.
         self.files.put(f"{base}/manifest/manifest.json", json.dumps(manifest).encode(), "application/json")
-        run.status, run.lines, run.amount, run.updated_at = "frozen", lines_total, amount_total, self._now()
-        run.suspended, run.without_account = suspended, len(without_account)
-        self.repo.save_run(run)
+
+        def frozen(run: PayrollRun) -> None:
+            run.status, run.lines, run.amount = "frozen", lines_total, amount_total
+            run.suspended, run.without_account = suspended, len(without_account)
+
+        self._update(month, frozen, create=True)
         return _freeze_output(manifest)
 
     def manifest(self, month: str) -> dict[str, Any]:
@@ -251,8 +254,9 @@ class PayrollService:
 
     def prepare(self, month: str) -> dict[str, Any]:
         manifest = self.manifest(month)
-        run = self._run(month)
+        self._run(month)
         base = prefix(month)
+        states: dict[str, tuple[int, int, dict[str, list[int]]]] = {}
         summary_rows: list[tuple[str, str, int, int]] = []
         found: dict[str, tuple[int, int]] = {}
         # One pass over the month in district order: one district's lines in memory at a time.
@@ -266,10 +270,7 @@ class PayrollService:
                           for p, items in sorted(by_programme.items())}
             summary_rows += [(district, p, c, a) for p, (c, a) in programmes.items()]
             found[district] = (sum(c for c, _ in programmes.values()), sum(a for _, a in programmes.values()))
-            region = manifest["districts"].get(district, {}).get("region_code", "")
-            state = run.districts.get(district) or DistrictState(region_code=region)
-            state.count, state.amount, state.programmes = found[district][0], found[district][1], programmes
-            run.districts[district] = state
+            states[district] = (found[district][0], found[district][1], programmes)
         expected = {d: (v["count"], v["amount"]) for d, v in manifest["districts"].items()}
         if found != expected:
             # Nobody lost: the Map wrote fewer (or other) instructions than the frozen manifest holds.
@@ -277,37 +278,50 @@ class PayrollService:
             raise Conflict(f"instructions differ from the manifest in {len(missing)} districts "
                            f"(first {missing[:1]})", code="instructions_incomplete")
         self.files.put(f"{base}/prepayroll/summary.csv", _summary_csv(month, summary_rows), "text/csv")
-        run.status, run.updated_at = "instructed", self._now()
-        self.repo.save_run(run)
-        return {"districts": len(run.districts), "lines": manifest["lines"], "amount": manifest["amount"]}
+
+        def prepared(run: PayrollRun) -> None:
+            for district, (count, amount, programmes) in states.items():
+                state = run.districts.get(district) or DistrictState(
+                    region_code=manifest["districts"][district]["region_code"])
+                state.count, state.amount, state.programmes = count, amount, programmes
+                run.districts[district] = state  # a decision already made is kept
+            run.status = "instructed" if run.status in ("started", "frozen") else run.status
+
+        self._update(month, prepared)
+        return {"districts": len(states), "lines": manifest["lines"], "amount": manifest["amount"]}
 
     def request_funds(self, month: str) -> dict[str, Any]:
         run = self._run(month)
         lines = [(district, p, c, a) for district, d in sorted(run.districts.items())
                  for p, (c, a) in sorted(d.programmes.items())]
         answer = self.funds.request_funds(f"FR-{month}", month, lines)
-        run.funds_reference, run.funds_status, run.updated_at = answer.reference, answer.status, self._now()
-        run.status = "awaiting_approval"
-        self.repo.save_run(run)
+
+        def requested(run: PayrollRun) -> None:
+            run.funds_reference, run.funds_status = answer.reference, answer.status
+            run.status = "awaiting_approval" if run.status == "instructed" else run.status
+
+        self._update(month, requested)
         return {"reference": answer.reference, "status": answer.status,
                 "auto_approve": self.settings.payroll_auto_approve}
 
     # ------------------------------------------------------------------ approval
 
     def auto_approve(self, month: str) -> dict[str, Any]:
-        run = self._run(month)
-        for code in run.undecided():
-            d = run.districts[code]
-            d.decision, d.decided_by, d.decided_at = "approved", "system:auto-approve", self._now()
-        run.status, run.updated_at = "approved", self._now()
-        self.repo.save_run(run)
-        return {"approved": len(run.districts)}
+        def approve_all(run: PayrollRun) -> None:
+            for code in run.undecided():
+                d = run.districts[code]
+                d.decision, d.decided_by, d.decided_at = "approved", "system:auto-approve", self._now()
+            run.status = "approved"
+
+        run = self._update(month, approve_all)
+        return {"approved": sum(1 for d in run.districts.values() if d.decision == "approved")}
 
     def await_approval(self, month: str, task_token: str) -> dict[str, Any]:
         """Keeps the task token of the approval step; resumes at once if every district is decided."""
-        run = self._run(month)
-        run.approval_token, run.updated_at = task_token, self._now()
-        self.repo.save_run(run)
+        def keep(run: PayrollRun) -> None:
+            run.approval_token = task_token
+
+        run = self._update(month, keep)
         if not run.undecided():
             self._resume(run)
         return {"undecided": run.undecided()}
@@ -335,12 +349,19 @@ class PayrollService:
                 moved = ins.moved("hold", reason="prepayroll_rejected", at=self._now())
                 if moved is not None:
                     self.repo.move(ins, moved)
-        state.decision, state.decided_by, state.decided_at, state.reason = (
-            decision, principal.subject, self._now(), reason)
-        run.updated_at = self._now()
-        if not run.undecided():
-            run.status = "approved"
-        self.repo.save_run(run)
+
+        def decided(current: PayrollRun) -> None:
+            state = current.districts[district]
+            if state.decision not in ("pending", decision):
+                raise Conflict(f"the pre-payroll of district {district} is already {state.decision}",
+                               field="decision", code="already_decided")
+            if state.decision == "pending":
+                state.decision, state.decided_by, state.decided_at, state.reason = (
+                    decision, principal.subject, self._now(), reason)
+            if not current.undecided():
+                current.status = "approved"
+
+        run = self._update(month, decided)
         if not run.undecided() and run.approval_token:
             self._resume(run)
         return run
@@ -390,10 +411,13 @@ class PayrollService:
             records = [f.result() for f in pending]  # the first invalid file stops the step here
         manifest = {"month": month, "created_at": created, "files": records}
         self.files.put(f"{base}/pain001/manifest.json", json.dumps(manifest, indent=1).encode(), "application/json")
-        run.files = [{k: r[k] for k in ("msg_id", "bank_code", "count", "control_sum", "key", "sha256")}
-                     for r in records]
-        run.status, run.updated_at = "files_written", self._now()
-        self.repo.save_run(run)
+
+        def written(current: PayrollRun) -> None:
+            current.files = [{k: r[k] for k in ("msg_id", "bank_code", "count", "control_sum", "key", "sha256")}
+                             for r in records]
+            current.status = "files_written"
+
+        self._update(month, written)
         return {"files": len(records)}
 
     def _write_file(self, finisher: ThreadPoolExecutor, month: str, bank: str, seq: int, chunk: list[PaymentLine],
@@ -460,9 +484,11 @@ class PayrollService:
             self.apply_status_report(record["bank_code"], report)
             self.repo.claim_message(record["bank_code"], "ANSWER:" + record["msg_id"], "answer", self._now())
             sent += 1
-        run = self._run(month)
-        run.status, run.updated_at = "sent", self._now()
-        self.repo.save_run(run)
+
+        def handed_over(run: PayrollRun) -> None:
+            run.status = "sent" if run.status == "files_written" else run.status
+
+        self._update(month, handed_over)
         return {"sent_files": sent}
 
     def apply_status_report(self, bank_id: str, data: bytes) -> dict[str, Any]:
@@ -539,16 +565,16 @@ class PayrollService:
     # ------------------------------------------------------------------ books
 
     def reconcile(self, month: str, round_no: int = 0) -> dict[str, Any]:
-        run = self._run(month)
         totals = self._totals(month)
         overall = totals[("*", "*")]
         summary = _summary(month, totals)
         self.files.put(f"{prefix(month)}/reconciliation.json", json.dumps(summary, indent=1).encode(),
                        "application/json")
-        if overall.settled() or round_no + 1 >= self.settings.payroll_reconcile_rounds:
+
+        def booked(run: PayrollRun) -> None:
             run.status = "reconciled" if overall.settled() else run.status
-        run.updated_at = self._now()
-        self.repo.save_run(run)
+
+        self._update(month, booked)
         return {"month": month, "settled": overall.settled(), "balanced": overall.balanced(),
                 "pending": overall.pending_count, "round": round_no + 1,
                 "more": not overall.settled() and round_no + 1 < self.settings.payroll_reconcile_rounds,
@@ -613,6 +639,21 @@ class PayrollService:
         return {"month": month, "expires_in": seconds, "files": out}
 
     # ------------------------------------------------------------------ helpers
+
+    def _update(self, month: str, change: Callable[[PayrollRun], None], create: bool = False) -> PayrollRun:
+        """Read, change, store the run, conditional on the version read; again from a fresh read if another
+        writer (a district's decision, the approval token, a task) came in between."""
+        for _ in range(20):
+            run = self.repo.get_run(month)
+            if run is None:
+                if not create:
+                    raise NotFound(f"no payroll run for {month}", code="not_found")
+                run = PayrollRun(month=month, execution_name=execution_name(month), started_at=self._now())
+            change(run)
+            run.updated_at = self._now()
+            if self.repo.save_run(run):
+                return run
+        raise Conflict(f"payroll {month} is changing too fast; try again", code="stale_version")
 
     def _run(self, month: str) -> PayrollRun:
         _check_month(month)

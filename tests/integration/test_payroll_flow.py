@@ -68,3 +68,21 @@ def test_a_second_execution_of_the_same_month_adds_nothing(world: World) -> None
     after = {i.instruction_id: i for i in svc.repo.instructions(MONTH)}
     assert after == before
     assert len(world.bank.simulator.received) == received
+
+
+def test_the_run_record_is_stored_only_from_the_version_read(aws) -> None:
+    import boto3
+
+    from chalicelib.adapters.payroll import DynamoPayrollRepository
+    from chalicelib.domain.payroll import PayrollRun
+
+    repo = DynamoPayrollRepository(boto3.client("dynamodb", region_name=aws.region), aws.payroll_table)
+    # Given a run stored once and read by two writers
+    assert repo.save_run(PayrollRun(month=MONTH, execution_name=f"payroll-{MONTH}"))
+    one, two = repo.get_run(MONTH), repo.get_run(MONTH)
+    assert one is not None and two is not None and one.version == two.version == 1
+    # When both store their change, Then only the first succeeds and the second must re-read
+    one.status, two.status = "frozen", "failed"
+    assert repo.save_run(one) and not repo.save_run(two)
+    stored = repo.get_run(MONTH)
+    assert stored is not None and (stored.status, stored.version) == ("frozen", 2)

@@ -98,7 +98,7 @@ def test_a_rejected_district_is_held_and_the_others_are_paid() -> None:
 
 def test_bank_answers_in_any_order_settle_the_books_and_each_credit_sends_one_sms() -> None:
     # Given a month sent to a bank that rejects and returns some payments
-    world = fake_world(n=600, max_tx=200)
+    world = fake_world(n=600, max_tx=200, reject_rate=0.03, return_rate=0.03)
     run_until_sent(world)
     notes = world.bank.notifications(per_message=100)
     # When the notifications arrive reversed and each twice
@@ -134,3 +134,22 @@ def test_only_payroll_roles_start_runs_and_a_second_start_returns_the_same_run()
     first = world.service.start(Principal("m", "ministry_analyst", ""), MONTH)
     second = world.service.start(Principal("m", "ministry_analyst", ""), MONTH)
     assert first.execution_arn == second.execution_arn and len(world.workflow.executions) == 1
+
+
+def test_two_decisions_at_once_both_count() -> None:
+    # Given two district admins who read the run at the same moment
+    world = fake_world(n=40, auto_approve=False)
+    instruct(world)
+    world.service.prepare(MONTH)
+    first, second = sorted(world.repo.run_items[MONTH].districts)[:2]
+    stale = world.repo.get_run(MONTH)
+    assert stale is not None
+    # When one decision is stored, the other request's copy is stale and cannot overwrite it
+    world.service.decide(Principal("a", "district_admin", first), MONTH, first, True)
+    stale.districts[second].decision = "approved"
+    assert world.repo.save_run(stale) is False
+    # Then deciding again through the service (a fresh read) keeps both decisions
+    world.service.decide(Principal("b", "district_admin", second), MONTH, second, False, "wrong list")
+    run = world.repo.get_run(MONTH)
+    assert run is not None
+    assert (run.districts[first].decision, run.districts[second].decision) == ("approved", "rejected")

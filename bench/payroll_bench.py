@@ -21,7 +21,6 @@ import argparse
 import csv
 import io
 import json
-import multiprocessing
 import os
 import resource
 import shutil
@@ -45,15 +44,14 @@ MONTH = "2026-12"
 
 
 def peak_mb() -> float:
-    """The largest resident set of this process or any Map worker it ran (Linux: KB)."""
-    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    """The largest resident set of this process so far (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def service(n: int, workdir: Path, max_tx: int, batch_size: int,
-            commit_every: int = 50_000) -> tuple[PayrollService, SqlitePayrollRepository, LocalFileStore]:
+def service(n: int, workdir: Path, max_tx: int,
+            batch_size: int) -> tuple[PayrollService, SqlitePayrollRepository, LocalFileStore]:
     settings = Settings(payroll_batch_size=batch_size, pain001_max_transactions=max_tx, payroll_auto_approve=True)
-    repo = SqlitePayrollRepository(workdir / "payroll.sqlite", commit_every=commit_every)
+    repo = SqlitePayrollRepository(workdir / "payroll.sqlite")
     files = LocalFileStore(workdir / "files")
     deaths = StaticDeathRegistry({pop.pinfl(i) for i in range(0, n, 10_000)})  # one in 10,000
     svc = PayrollService(assignments=pop.LazyAssignments(n, MONTH), households=pop.LazyHouseholds(n),  # type: ignore[arg-type]
@@ -62,47 +60,30 @@ def service(n: int, workdir: Path, max_tx: int, batch_size: int,
     return svc, repo, files
 
 
-_worker: PayrollService | None = None
-
-
-def _init_worker(n: int, workdir: Path, max_tx: int, batch_size: int) -> None:
-    global _worker
-    _worker, _, _ = service(n, workdir, max_tx, batch_size, commit_every=batch_size)
-
-
-def _map_child(key: str) -> int:
-    """One Distributed Map child: ``write_instructions`` for one batch (as the Lambda task does)."""
-    assert _worker is not None
-    written = int(_worker.write_instructions(key)["written"])
-    _worker.repo.commit()  # type: ignore[attr-defined]
-    return written
-
-
-def run(n: int, workdir: Path, max_tx: int, batch_size: int, map_workers: int = 1) -> dict[str, Any]:
+def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
     svc, repo, files = service(n, workdir, max_tx, batch_size)
     settings = svc.settings
     repo.save_run(PayrollRun(month=MONTH, execution_name=execution_name(MONTH)))
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
 
     def timed(name: str, fn: Any, *args: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         out = fn(*args)
         timings[name] = round(time.perf_counter() - started, 2)
-        print(f"  {name:<22} {timings[name]:>7.2f} s   max RSS {peak_mb():>6.0f} MB", flush=True)
+        cpu[name] = round(time.process_time() - cpu_started, 2)
+        print(f"  {name:<22} {timings[name]:>7.2f} s wall {cpu[name]:>7.2f} s CPU   max RSS {peak_mb():>6.0f} MB",
+              flush=True)
         return out
 
-    total_started = time.perf_counter()
+    total_started, total_cpu_started = time.perf_counter(), time.process_time()
     frozen = timed("freeze (manifest)", svc.freeze, MONTH)
 
     def instruct() -> int:
+        # One child after another; on AWS the Map runs them concurrently (MaxConcurrency). Two worker
+        # processes were tried here: SQLite serialises their writes and the step got slower.
         keys = [item["key"] for item in json.loads(files.get(frozen["batches_key"]) or b"[]")]
-        if map_workers <= 1:
-            return sum(svc.write_instructions(k)["written"] for k in keys)
-        # The Map's children run concurrently (MaxConcurrency in the ASL); here as worker processes
-        # writing to the same SQLite file, each batch its own transaction.
-        with multiprocessing.get_context("fork").Pool(map_workers, _init_worker,
-                                                      (n, workdir, max_tx, batch_size)) as pool:
-            return sum(pool.imap_unordered(_map_child, keys, chunksize=4))
+        return sum(svc.write_instructions(k)["written"] for k in keys)
 
     written = timed("instructions (Map)", instruct)
     timed("pre-payrolls", svc.prepare, MONTH)
@@ -110,6 +91,7 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int, map_workers: int = 
     timed("approval (auto)", svc.auto_approve, MONTH)
     made = timed("pain.001 + manifest", svc.write_files, MONTH)
     total = round(time.perf_counter() - total_started, 2)
+    total_cpu = round(time.process_time() - total_cpu_started, 2)
     flow_peak = peak_mb()
 
     # The format's cost: the same lines and splits, written as pain.001 and as CSV (writers only).
@@ -139,11 +121,12 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int, map_workers: int = 
     manifest = json.loads(files.get(f"payroll/{MONTH}/pain001/manifest.json") or b"{}")
     repo.close()
     return {
-        "beneficiaries": n, "map_workers": map_workers, "lines": frozen["lines"], "suspended": frozen["suspended"],
+        "beneficiaries": n, "lines": frozen["lines"], "suspended": frozen["suspended"],
         "instructions": written,
         "amount_som": frozen["amount"], "files": made["files"],
         "files_checked": sum(f["count"] for f in manifest.get("files", [])) == frozen["lines"],
-        "timings_s": timings, "total_s": total, "peak_rss_mb": round(flow_peak),
+        "timings_s": timings, "cpu_s": cpu, "total_s": total, "total_cpu_s": total_cpu,
+        "load_average_1min": round(os.getloadavg()[0], 2), "peak_rss_mb": round(flow_peak),
         "pain001_write_s": round(xml_s, 2), "csv_write_s": round(csv_s, 2),
         "pain001_over_csv": round(xml_s / csv_s, 2) if csv_s else None,
         "pain001_mb": round(xml_bytes / 2**20), "csv_mb": round(csv_bytes / 2**20),
@@ -163,8 +146,6 @@ def main() -> None:
     parser.add_argument("--beneficiaries", type=int, default=2_000_000)
     parser.add_argument("--max-transactions", type=int, default=10_000, help="pain.001 split size")
     parser.add_argument("--batch-size", type=int, default=1000, help="manifest lines per Map item")
-    parser.add_argument("--map-workers", type=int, default=1,
-                        help="Map children as concurrent processes (SQLite serialises their writes: 1 is fastest)")
     parser.add_argument("--keep", type=Path, help="write here and keep the files (default: a temp dir, removed)")
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="payroll-bench-"))
@@ -173,7 +154,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"payroll benchmark: {args.beneficiaries:,} beneficiaries, files split at {args.max_transactions:,}")
     try:
-        result = run(args.beneficiaries, workdir, args.max_transactions, args.batch_size, args.map_workers)
+        result = run(args.beneficiaries, workdir, args.max_transactions, args.batch_size)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

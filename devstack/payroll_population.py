@@ -31,8 +31,10 @@ def _place(m: geography.Mahalla) -> tuple[str, str, str]:
     return m.code, district.code, district.region_code
 
 
-# (mahalla, district, region) for every mahalla, looked up once.
+# (mahalla, district, region) for every mahalla, looked up once, and its (immutable, shared) Address.
 _PLACES = tuple(_place(m) for m in geography.mahallas())
+_ADDRESSES = tuple(Address(region, district, mahalla) for mahalla, district, region in _PLACES)
+_DOCUMENT = Document("id_card", "AD0000000")  # shared: the payroll never reads it
 SURNAMES = ("Karimov", "Yusupova", "Rahimov", "Tosheva", "Ergashev", "Nazarova", "Qodirov", "O'ktamova")
 GIVEN = ("Jasur", "Dilnoza", "Sardor", "Madina", "Akmal", "Gulnora", "Bekzod", "Nilufar")
 
@@ -83,14 +85,11 @@ _BIRTHS = tuple(date(1985, 1 + k % 12, 1 + k % 28) for k in range(336))
 
 
 def household(i: int) -> Household:
-    mahalla, district, region = _PLACES[_h(i, "place") % len(_PLACES)]
-    head = _make(Member, person_id=person_id(i), pinfl=pinfl(i), surname=SURNAMES[i % len(SURNAMES)],
+    head = _make(Member, person_id=f"per-{i:012d}", pinfl=f"3{i:013d}", surname=SURNAMES[i % len(SURNAMES)],
                  given_name=GIVEN[(i // 8) % len(GIVEN)], patronymic=None, birth_date=_BIRTHS[i % 336], sex="F",
-                 relationship="head", document=_make(Document, kind="id_card", number=f"AD{i % 10**7:07d}"),
-                 phone=f"+99890{i % 10**7:07d}", language=("uz-Latn", "uz-Cyrl", "ru")[i % 3])
-    return _make(Household, household_id=household_id(i),
-                 address=_make(Address, region_code=region, district_code=district, mahalla_code=mahalla,
-                               address_line=""),
+                 relationship="head", document=_DOCUMENT, phone=f"+99890{i % 10**7:07d}",
+                 language=("uz-Latn", "uz-Cyrl", "ru")[i % 3])
+    return _make(Household, household_id=f"hh-{i:012d}", address=_ADDRESSES[_h(i, "place") % len(_PLACES)],
                  members=(head,), bank_account=_make(BankAccount, kind="card", number=account_number(i),
                                                      bank_code="XALQ"),
                  version=1, created_at="", updated_at="")

@@ -51,7 +51,7 @@ def peak_mb() -> float:
 def service(n: int, workdir: Path, max_tx: int,
             batch_size: int) -> tuple[PayrollService, SqlitePayrollRepository, LocalFileStore]:
     settings = Settings(payroll_batch_size=batch_size, pain001_max_transactions=max_tx, payroll_auto_approve=True)
-    repo = SqlitePayrollRepository(workdir / "payroll.sqlite")
+    repo = SqlitePayrollRepository(workdir / "payroll.sqlite", durable=False)  # a scratch file
     files = LocalFileStore(workdir / "files")
     deaths = StaticDeathRegistry({pop.pinfl(i) for i in range(0, n, 10_000)})  # one in 10,000
     svc = PayrollService(assignments=pop.LazyAssignments(n, MONTH), households=pop.LazyHouseholds(n),  # type: ignore[arg-type]

@@ -137,7 +137,7 @@ class PayrollService:
         base = prefix(month)
         existing = self.files.get(f"{base}/manifest/manifest.json")
         if existing is not None:  # a complete manifest is frozen for good
-            return _freeze_output(json.loads(existing))
+            return self._record_freeze(json.loads(existing))
         size = self.settings.payroll_batch_size
         batch_keys: list[dict[str, str]] = []
         per_district: dict[str, list[int]] = {}
@@ -213,12 +213,18 @@ class PayrollService:
         self.files.put(f"{base}/manifest/batches.json", json.dumps(batch_keys).encode(), "application/json")
         # Written last: its presence says the manifest is complete.
         self.files.put(f"{base}/manifest/manifest.json", json.dumps(manifest).encode(), "application/json")
+        return self._record_freeze(manifest)
+
+    def _record_freeze(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """The run records the frozen manifest (again after a crash between the manifest and the record)."""
 
         def frozen(run: PayrollRun) -> None:
-            run.status, run.lines, run.amount = "frozen", lines_total, amount_total
-            run.suspended, run.without_account = suspended, len(without_account)
+            if run.status == "started":
+                run.status = "frozen"
+            run.lines, run.amount = manifest["lines"], manifest["amount"]
+            run.suspended, run.without_account = manifest["suspended"], len(manifest["without_account"])
 
-        self._update(month, frozen, create=True)
+        self._update(manifest["month"], frozen, create=True)
         return _freeze_output(manifest)
 
     def manifest(self, month: str) -> dict[str, Any]:

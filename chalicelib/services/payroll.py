@@ -343,18 +343,8 @@ class PayrollService:
         if state is None:
             raise NotFound(f"district {district} has no pre-payroll in {month}", code="not_found")
         decision = "approved" if approve else "rejected"
-        if state.decision != "pending":
-            if state.decision == decision:
-                return run  # the same decision again: nothing to do
-            raise Conflict(f"the pre-payroll of district {district} is already {state.decision}",
-                           field="decision", code="already_decided")
-        if run.status not in ("instructed", "awaiting_approval"):
+        if state.decision == "pending" and run.status not in ("instructed", "awaiting_approval"):
             raise Conflict(f"payroll {month} is not awaiting approval", code="invalid_transition")
-        if not approve:
-            for ins in self.repo.instructions(month, district):
-                moved = ins.moved("hold", reason="prepayroll_rejected", at=self._now())
-                if moved is not None:
-                    self.repo.move(ins, moved)
 
         def decided(current: PayrollRun) -> None:
             state = current.districts[district]
@@ -367,7 +357,15 @@ class PayrollService:
             if not current.undecided():
                 current.status = "approved"
 
+        # The decision first (conditional on the run's version), then its effect: a rejection holds the
+        # district's payments. Deciding the same again repeats the holds, repairing an interrupted one;
+        # the payment files take approved districts only, so nothing of a rejected one is ever sent.
         run = self._update(month, decided)
+        if not approve:
+            for ins in self.repo.instructions(month, district):
+                moved = ins.moved("hold", reason="prepayroll_rejected", at=self._now())
+                if moved is not None:
+                    self.repo.move(ins, moved)
         if not run.undecided() and run.approval_token:
             self._resume(run)
         return run

@@ -31,7 +31,7 @@ PAIN001_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 PAIN002_NS = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"
 CAMT054_NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "pain.001.001.09.xsd"
-PROGRAMME_PURPOSE = "BENE"  # ISO external purpose code: unemployment/disability benefit
+PROGRAMME_PURPOSE = "SSBE"  # ISO external purpose code: social security benefit
 
 
 class InvalidPaymentFile(Exception):
@@ -187,6 +187,7 @@ class StatusReport:
     group_status: str  # ACCP, PART or RJCT
     rejected: dict[str, str]  # EndToEndId -> reason code
     accepted: tuple[str, ...]
+    group_reason: str | None = None  # the reason of a file rejected as a whole
 
 
 def write_pain002(report: StatusReport, created_at: str) -> bytes:
@@ -196,11 +197,14 @@ def write_pain002(report: StatusReport, created_at: str) -> bytes:
         for e2e, code in sorted(report.rejected.items()))
     txs += "".join(f"<TxInfAndSts><OrgnlEndToEndId>{_t(e2e)}</OrgnlEndToEndId><TxSts>ACCP</TxSts></TxInfAndSts>"
                    for e2e in report.accepted)
+    group_reason = (f"<StsRsnInf><Rsn><Cd>{_t(report.group_reason)}</Cd></Rsn></StsRsnInf>"
+                    if report.group_reason else "")
     return (
         f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"{PAIN002_NS}\"><CstmrPmtStsRpt>"
         f"<GrpHdr><MsgId>{_t(report.msg_id)}</MsgId><CreDtTm>{created_at}</CreDtTm></GrpHdr>"
         f"<OrgnlGrpInfAndSts><OrgnlMsgId>{_t(report.original_msg_id)}</OrgnlMsgId>"
-        f"<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId><GrpSts>{report.group_status}</GrpSts></OrgnlGrpInfAndSts>"
+        f"<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId><GrpSts>{report.group_status}</GrpSts>{group_reason}"
+        f"</OrgnlGrpInfAndSts>"
         f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{_t(report.original_msg_id)}-P1</OrgnlPmtInfId>{txs}"
         f"</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n"
     ).encode()
@@ -220,7 +224,8 @@ def read_pain002(data: bytes) -> StatusReport:
     return StatusReport(msg_id=_text(root, ".//{*}GrpHdr/{*}MsgId"),
                         original_msg_id=_text(root, ".//{*}OrgnlGrpInfAndSts/{*}OrgnlMsgId"),
                         group_status=_text(root, ".//{*}OrgnlGrpInfAndSts/{*}GrpSts"),
-                        rejected=rejected, accepted=tuple(accepted))
+                        rejected=rejected, accepted=tuple(accepted),
+                        group_reason=root.findtext(".//{*}OrgnlGrpInfAndSts/{*}StsRsnInf/{*}Rsn/{*}Cd"))
 
 
 # ---------------------------------------------------------------- camt.054

@@ -381,7 +381,8 @@ class PayrollService:
         base = prefix(month)
         existing = self.files.get(f"{base}/pain001/manifest.json")
         if existing is not None:  # files are immutable once their manifest exists
-            return {"files": len(json.loads(existing)["files"])}
+            done = json.loads(existing)["files"]
+            return {"files": len(done), "msg_ids": [r["msg_id"] for r in done]}
         run = self._run(month)
         if run.undecided():
             raise Conflict(f"payroll {month} still awaits approval of {len(run.undecided())} districts",
@@ -422,7 +423,7 @@ class PayrollService:
             current.status = "files_written"
 
         self._update(month, written)
-        return {"files": len(records)}
+        return {"files": len(records), "msg_ids": [r["msg_id"] for r in records]}
 
     def _write_file(self, finisher: ThreadPoolExecutor, month: str, bank: str, seq: int, chunk: list[PaymentLine],
                     debtor: iso20022.Debtor, created: str, execution_date: str) -> Future[dict[str, Any]]:
@@ -467,40 +468,55 @@ class PayrollService:
     # ------------------------------------------------------------------ bank
 
     def send_files(self, month: str) -> dict[str, Any]:
-        sent = 0
-        for record in self.file_manifest(month)["files"]:
-            if self.repo.message_handled(record["bank_code"], "ANSWER:" + record["msg_id"]):
-                continue  # its status report was applied before this (re-)run
-            data = self.files.get(record["key"])
-            if data is None:
-                raise NotFound(f"payment file {record['msg_id']} is missing", code="file_missing")
-            _, transfers = iso20022.read_pain001(data)
-            at = self._now()
-            for t in transfers:  # sent before the bank has it: a crash here re-sends the same MsgId
-                ins = self.repo.get_instruction(t.end_to_end_id)
-                if ins is not None:
-                    moved = ins.moved("send", file_msg_id=record["msg_id"], at=at)
-                    if moved is not None:
-                        self.repo.move(ins, moved)
-            self.repo.claim_message(record["bank_code"], "SENT:" + record["msg_id"], "pain.001", at)
-            report = self.bank.submit(record["bank_code"], record["msg_id"], data)
-            self.files.put(f"{prefix(month)}/pain002/{record['msg_id']}.xml", report, "application/xml")
-            self.apply_status_report(record["bank_code"], report)
-            self.repo.claim_message(record["bank_code"], "ANSWER:" + record["msg_id"], "answer", self._now())
-            sent += 1
+        """Every payment file to the bank (the state machine sends them one per Map child instead)."""
+        sent = sum(self.send_file(month, record["msg_id"])["sent"] for record in self.file_manifest(month)["files"])
+        self.mark_sent(month)
+        return {"sent_files": sent}
 
+    def send_file(self, month: str, msg_id: str) -> dict[str, Any]:
+        """One payment file to the bank and its pain.002 applied; nothing happens for a file answered before."""
+        record = next((r for r in self.file_manifest(month)["files"] if r["msg_id"] == msg_id), None)
+        if record is None:
+            raise NotFound(f"payment file {msg_id} is not in the month's manifest", code="not_found")
+        if self.repo.message_handled(record["bank_code"], "ANSWER:" + msg_id):
+            return {"msg_id": msg_id, "sent": 0}  # its status report was applied before this (re-)run
+        data = self.files.get(record["key"])
+        if data is None:
+            raise NotFound(f"payment file {msg_id} is missing", code="file_missing")
+        _, transfers = iso20022.read_pain001(data)
+        at = self._now()
+        for t in transfers:  # sent before the bank has it: a crash here re-sends the same MsgId
+            ins = self.repo.get_instruction(t.end_to_end_id)
+            if ins is not None:
+                moved = ins.moved("send", file_msg_id=msg_id, at=at)
+                if moved is not None:
+                    self.repo.move(ins, moved)
+        self.repo.claim_message(record["bank_code"], "SENT:" + msg_id, "pain.001", at)
+        report = self.bank.submit(record["bank_code"], msg_id, data)
+        self.files.put(f"{prefix(month)}/pain002/{msg_id}.xml", report, "application/xml")
+        self.apply_status_report(record["bank_code"], report, [t.end_to_end_id for t in transfers])
+        self.repo.claim_message(record["bank_code"], "ANSWER:" + msg_id, "answer", self._now())
+        return {"msg_id": msg_id, "sent": 1}
+
+    def mark_sent(self, month: str) -> dict[str, Any]:
         def handed_over(run: PayrollRun) -> None:
             run.status = "sent" if run.status == "files_written" else run.status
 
-        self._update(month, handed_over)
-        return {"sent_files": sent}
+        run = self._update(month, handed_over)
+        return {"status": run.status}
 
-    def apply_status_report(self, bank_id: str, data: bytes) -> dict[str, Any]:
+    def apply_status_report(self, bank_id: str, data: bytes,
+                            carried: list[str] | None = None) -> dict[str, Any]:
+        """A pain.002: rejections with their reason, acceptances. A file rejected as a whole (group status
+        RJCT, no transaction detail) rejects every transfer it ``carried``, with the group's reason."""
         report = iso20022.read_pain002(data)
         if self.repo.message_handled(bank_id, report.msg_id):
             return {"msg_id": report.msg_id, "duplicate": True, "changed": 0}
         changed = 0
-        for e2e, code in report.rejected.items():
+        rejected = dict(report.rejected)
+        if report.group_status == "RJCT" and not rejected and not report.accepted:
+            rejected = dict.fromkeys(carried or (), report.group_reason or "NARR")
+        for e2e, code in rejected.items():
             changed += self._advance(e2e, "reject", reason=code)
         for e2e in report.accepted:
             changed += self._advance(e2e, "accept")

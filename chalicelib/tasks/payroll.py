@@ -33,6 +33,10 @@ class BatchIn(MonthIn):
     key: str = Field(min_length=1, max_length=1024)
 
 
+class FileIn(MonthIn):
+    msg_id: str = Field(min_length=1, max_length=35)
+
+
 class RoundIn(MonthIn):
     round: int = Field(ge=0)
 
@@ -86,9 +90,16 @@ def payroll_write_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return out
 
 
-@bp.lambda_function(name="payroll_send_files")
-def payroll_send_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    out: dict[str, Any] = _svc().send_files(MonthIn.model_validate(event).month)
+@bp.lambda_function(name="payroll_send_file")
+def payroll_send_file(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    args = FileIn.model_validate(event)
+    out: dict[str, Any] = _svc().send_file(args.month, args.msg_id)
+    return out
+
+
+@bp.lambda_function(name="payroll_mark_sent")
+def payroll_mark_sent(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _svc().mark_sent(MonthIn.model_validate(event).month)
     return out
 
 

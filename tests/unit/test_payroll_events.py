@@ -9,7 +9,8 @@ from app import app
 from chalicelib.tasks import payroll as tasks
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "payroll"
-MODELS = {"payroll_write_instructions": tasks.BatchIn, "payroll_reconcile": tasks.RoundIn}
+MODELS = {"payroll_write_instructions": tasks.BatchIn, "payroll_reconcile": tasks.RoundIn,
+          "payroll_send_file": tasks.FileIn}
 
 
 def test_every_payroll_task_has_a_sample_input_its_model_accepts() -> None:

@@ -153,3 +153,22 @@ def test_two_decisions_at_once_both_count() -> None:
     run = world.repo.get_run(MONTH)
     assert run is not None
     assert (run.districts[first].decision, run.districts[second].decision) == ("approved", "rejected")
+
+
+def test_a_file_the_bank_rejects_as_a_whole_rejects_each_of_its_payments() -> None:
+    from chalicelib import iso20022
+
+    class WholeFileRejectingBank:
+        def submit(self, bank_code: str, msg_id: str, pain001: bytes) -> bytes:
+            return iso20022.write_pain002(iso20022.StatusReport(
+                f"R-{msg_id}", msg_id, "RJCT", {}, (), group_reason="AM04"), "2026-12-05T10:00:00")
+
+    # Given a bank that refuses whole files without transaction detail (insufficient funds)
+    world = fake_world(n=20, max_tx=8)
+    world.service.bank = WholeFileRejectingBank()
+    # When the month is sent
+    run_until_sent(world)
+    # Then every payment is rejected with the file's reason, flagged, and the books still balance
+    assert {(i.status, i.reason) for i in world.repo.items.values()} == {("rejected", "AM04")}
+    totals = world.service.summary(Principal("aud", "auditor", ""), MONTH)["totals"]
+    assert totals["balanced"] and totals["rejected_count"] == totals["sent_count"] == 20

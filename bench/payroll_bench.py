@@ -54,7 +54,9 @@ def service(n: int, workdir: Path, max_tx: int,
     repo = SqlitePayrollRepository(workdir / "payroll.sqlite", durable=False)  # a scratch file
     files = LocalFileStore(workdir / "files")
     deaths = StaticDeathRegistry({pop.pinfl(i) for i in range(0, n, 10_000)})  # one in 10,000
-    svc = PayrollService(assignments=pop.LazyAssignments(n, MONTH), households=pop.LazyHouseholds(n),  # type: ignore[arg-type]
+    households = pop.LazyHouseholds(n)
+    svc = PayrollService(assignments=pop.LazyAssignments(n, MONTH), households=households,  # type: ignore[arg-type]
+                         directory=households,
                          payroll=repo, files=files, deaths=deaths, funds=UnconfiguredFunds(), bank=NoBank(),
                          sms=OncePerKeySms(), workflow=None, clock=SystemClock(), settings=settings)
     return svc, repo, files

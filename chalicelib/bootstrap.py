@@ -26,7 +26,7 @@ from chalicelib.adapters.payments import (
     UnconfiguredFunds,
     ZeepFundsGateway,
 )
-from chalicelib.adapters.payroll import DynamoPayrollRepository, S3FileStore
+from chalicelib.adapters.payroll import DynamoHouseholdDirectory, DynamoPayrollRepository, S3FileStore
 from chalicelib.adapters.s3 import S3DocumentStore
 from chalicelib.adapters.system import RandomIds, SystemClock
 from chalicelib.adapters.tokens import JwtVerifier
@@ -86,6 +86,7 @@ def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, c
     # SMS: recorded once per key until the SNS adapter is wired behind ports.SmsPort.
     return PayrollService(
         assignments=DynamoAssignmentRepository(dynamodb, settings.assignments_table), households=households,
+        directory=DynamoHouseholdDirectory(dynamodb, settings.registry_table),
         payroll=DynamoPayrollRepository(dynamodb, settings.payroll_table),
         files=S3FileStore(s3, settings.payroll_bucket), deaths=StaticDeathRegistry(), funds=funds, bank=bank,
         sms=OncePerKeySms(), workflow=workflow, clock=clock, settings=settings)

@@ -144,6 +144,14 @@ class PayrollRepository(Protocol):
         ...
 
 
+class HouseholdDirectory(Protocol):
+    """Households read many at a time (the payroll freeze reads a batch's households in one go)."""
+
+    def get_many(self, household_ids: list[str]) -> dict[str, Household]:
+        """The households found among ``household_ids``, by id; missing ones are left out."""
+        ...
+
+
 class FileStore(Protocol):
     """Payroll files (manifests, pre-payrolls, pain.001/002, camt.054) on S3 or a local folder."""
 

@@ -128,6 +128,10 @@ class LazyHouseholds:
         i = int(hid[3:]) if hid.startswith("hh-") and hid[3:].isdigit() else -1
         return household(i) if 0 <= i < self.n else None
 
+    def get_many(self, household_ids: list[str]) -> dict[str, Household]:
+        found = {h: self.get(h) for h in household_ids}
+        return {h: household for h, household in found.items() if household is not None}
+
 
 class LazyAssignments:
     """A read-only AssignmentRepository over ``assignment(i, month)``; suspensions kept in a dict."""

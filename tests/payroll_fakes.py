@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chalicelib.adapters.payroll import HouseholdsByGet
 from chalicelib.config import Settings
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.payroll import Instruction, PayrollRun
@@ -246,8 +247,9 @@ def fake_world(n: int = 40, month: str = "2026-12", *, batch_size: int = 16, max
     simulator = BankSimulator(reject_rate=reject_rate, return_rate=return_rate,
                               clock=lambda: clock.now().timestamp())
     service = PayrollService(
-        assignments=assignments, households=households, payroll=repo, files=files, deaths=deaths,
-        funds=FakeFunds(), bank=InProcessBank(simulator, faults), sms=sms, workflow=workflow, clock=clock,
+        assignments=assignments, households=households, directory=HouseholdsByGet(households), payroll=repo,
+        files=files, deaths=deaths, funds=FakeFunds(), bank=InProcessBank(simulator, faults), sms=sms,
+        workflow=workflow, clock=clock,
         settings=Settings(payroll_batch_size=batch_size, pain001_max_transactions=max_tx,
                           payroll_auto_approve=auto_approve))
     return FakeWorld(service, assignments, households, repo, files, simulator, sms, deaths, workflow, faults)

@@ -23,8 +23,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters import codec
 from chalicelib.adapters.dynamodb import _is_condition_failure, from_item, to_item
+from chalicelib.domain.households import Household
 from chalicelib.domain.payroll import Instruction, PaymentLine, PayrollRun
+from chalicelib.ports import HouseholdRepository
 
 RUN_SHARDS = 16
 
@@ -148,6 +151,39 @@ class DynamoPayrollRepository:
 
     def claim_signature(self, bank_id: str, signature: str, expires_at: int) -> bool:
         return self._put_new(to_item({"pk": f"SIG#{bank_id}#{signature}", "sk": "SIG", "expires_at": expires_at}))
+
+
+class DynamoHouseholdDirectory:
+    """Households by BatchGetItem, 100 keys a call, unprocessed keys retried (registry table: HH#<id>/META)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def get_many(self, household_ids: list[str]) -> dict[str, Household]:
+        out: dict[str, Household] = {}
+        ids = sorted(set(household_ids))
+        for start in range(0, len(ids), 100):
+            request: dict[str, Any] = {self._table: {"ConsistentRead": True, "Keys": [
+                to_item({"pk": f"HH#{h}", "sk": "META"}) for h in ids[start:start + 100]]}}
+            while request:
+                page = self._db.batch_get_item(RequestItems=request)
+                for raw in page.get("Responses", {}).get(self._table, []):
+                    household = codec.household_from(from_item(raw))
+                    out[household.household_id] = household
+                request = page.get("UnprocessedKeys") or {}
+        return out
+
+
+class HouseholdsByGet:
+    """A HouseholdDirectory over any HouseholdRepository, one read per household (fakes, small runs)."""
+
+    def __init__(self, repository: HouseholdRepository) -> None:
+        self._repository = repository
+
+    def get_many(self, household_ids: list[str]) -> dict[str, Household]:
+        found = {h: self._repository.get(h) for h in set(household_ids)}
+        return {h: household for h, household in found.items() if household is not None}
 
 
 class S3FileStore:

@@ -41,6 +41,7 @@ from chalicelib import iso20022
 from chalicelib.config import Settings
 from chalicelib.domain import months
 from chalicelib.domain.access import Principal
+from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.households import Household
 from chalicelib.domain.payroll import (
@@ -62,6 +63,7 @@ from chalicelib.ports import (
     DeathRegistry,
     FileStore,
     FundsGateway,
+    HouseholdDirectory,
     HouseholdRepository,
     PayrollRepository,
     SmsPort,
@@ -96,10 +98,12 @@ class Beneficiary:
 
 class PayrollService:
     def __init__(self, *, assignments: AssignmentRepository, households: HouseholdRepository,
-                 payroll: PayrollRepository, files: FileStore, deaths: DeathRegistry, funds: FundsGateway,
-                 bank: BankGateway, sms: SmsPort, workflow: Workflow | None, clock: Clock, settings: Settings) -> None:
+                 directory: HouseholdDirectory, payroll: PayrollRepository, files: FileStore,
+                 deaths: DeathRegistry, funds: FundsGateway, bank: BankGateway, sms: SmsPort,
+                 workflow: Workflow | None, clock: Clock, settings: Settings) -> None:
         self.assignments = assignments
         self.households = households
+        self.directory = directory
         self.repo = payroll
         self.files = files
         self.deaths = deaths
@@ -144,16 +148,31 @@ class PayrollService:
         regions: dict[str, str] = {}
         lines_total = amount_total = suspended = 0
         without_account: list[str] = []
-        # The previous household only: a household's assignments are consecutive in practice, and a
-        # cache of every household would hold two million entries.
-        last: tuple[str, Beneficiary | None] = ("", None)
-        pending: list[tuple[PaymentLine, str]] = []
+        due: list[tuple[Assignment, int]] = []
 
         def flush() -> None:
             nonlocal lines_total, amount_total, suspended
-            if not pending:
+            if not due:
                 return
-            dead = self.deaths.deceased(sorted({p for _, p in pending}), month)
+            # One batched read of the batch's households (BatchGetItem on AWS), not one read per line.
+            found = self.directory.get_many(sorted({a.household_id for a, _ in due}))
+            pending: list[tuple[PaymentLine, str]] = []
+            for assignment, amount in due:
+                who = _beneficiary(found.get(assignment.household_id), assignment.beneficiary_person_id)
+                if who is None:  # nobody lost: listed in the manifest, paid once an account is on record
+                    without_account.append(assignment.assignment_id)
+                    continue
+                pending.append((PaymentLine(
+                    instruction_id=instruction_id(assignment.beneficiary_person_id, assignment.programme, month),
+                    month=month, assignment_id=assignment.assignment_id, household_id=assignment.household_id,
+                    beneficiary_person_id=assignment.beneficiary_person_id, programme=assignment.programme,
+                    amount=amount, lump_sum=assignment.lump_sum if month == assignment.first_month else 0,
+                    region_code=assignment.region_code, district_code=assignment.district_code,
+                    mahalla_code=assignment.mahalla_code, bank_code=who.bank_code,
+                    account_kind=who.account_kind, account_number=who.account_number, payee_name=who.name),
+                    who.pinfl))
+            due.clear()
+            dead = self.deaths.deceased(sorted({p for _, p in pending}), month) if pending else set()
             kept = []
             for line, pinfl in pending:
                 if pinfl in dead:
@@ -161,7 +180,6 @@ class PayrollService:
                     suspended += 1
                     continue
                 kept.append(line)
-            pending.clear()
             if not kept:
                 return
             key = f"{base}/manifest/batch-{len(batch_keys) + 1:05d}.csv"
@@ -181,25 +199,9 @@ class PayrollService:
 
         for assignment in self.assignments.active_in(month):
             amount = assignment.amount_for(month)
-            if amount <= 0:
-                continue
-            key = assignment.household_id + "|" + assignment.beneficiary_person_id
-            if last[0] != key:
-                last = (key, _beneficiary(self.households.get(assignment.household_id),
-                                          assignment.beneficiary_person_id))
-            who = last[1]
-            if who is None:  # nobody lost: listed in the manifest, paid once an account is on record
-                without_account.append(assignment.assignment_id)
-                continue
-            pending.append((PaymentLine(
-                instruction_id=instruction_id(assignment.beneficiary_person_id, assignment.programme, month),
-                month=month, assignment_id=assignment.assignment_id, household_id=assignment.household_id,
-                beneficiary_person_id=assignment.beneficiary_person_id, programme=assignment.programme,
-                amount=amount, lump_sum=assignment.lump_sum if month == assignment.first_month else 0,
-                region_code=assignment.region_code, district_code=assignment.district_code,
-                mahalla_code=assignment.mahalla_code, bank_code=who.bank_code, account_kind=who.account_kind,
-                account_number=who.account_number, payee_name=who.name), who.pinfl))
-            if len(pending) >= size:
+            if amount > 0:
+                due.append((assignment, amount))
+            if len(due) >= size:
                 flush()
         flush()
         manifest = {

@@ -162,15 +162,12 @@ class PayrollService:
                 if who is None:  # nobody lost: listed in the manifest, paid once an account is on record
                     without_account.append(assignment.assignment_id)
                     continue
-                pending.append((PaymentLine(
-                    instruction_id=instruction_id(assignment.beneficiary_person_id, assignment.programme, month),
-                    month=month, assignment_id=assignment.assignment_id, household_id=assignment.household_id,
-                    beneficiary_person_id=assignment.beneficiary_person_id, programme=assignment.programme,
-                    amount=amount, lump_sum=assignment.lump_sum if month == assignment.first_month else 0,
-                    region_code=assignment.region_code, district_code=assignment.district_code,
-                    mahalla_code=assignment.mahalla_code, bank_code=who.bank_code,
-                    account_kind=who.account_kind, account_number=who.account_number, payee_name=who.name),
-                    who.pinfl))
+                a = assignment
+                pending.append((PaymentLine(  # positional, in field order: millions of these
+                    instruction_id(a.beneficiary_person_id, a.programme, month), month, a.assignment_id,
+                    a.household_id, a.beneficiary_person_id, a.programme, amount,
+                    a.lump_sum if month == a.first_month else 0, a.region_code, a.district_code, a.mahalla_code,
+                    who.bank_code, who.account_kind, who.account_number, who.name), who.pinfl))
             due.clear()
             dead = self.deaths.deceased(sorted({p for _, p in pending}), month) if pending else set()
             kept = []
@@ -699,7 +696,8 @@ def _beneficiary(household: Household | None, person_id: str) -> Beneficiary | N
     member = next((m for m in household.members if m.person_id == person_id), None)
     if member is None:
         return None
-    name = " ".join(p for p in (member.surname, member.given_name, member.patronymic) if p)
+    name = f"{member.surname} {member.given_name} {member.patronymic}" if member.patronymic \
+        else f"{member.surname} {member.given_name}"
     bank = household.bank_account
     return Beneficiary(pinfl=member.pinfl, name=name, bank_code=bank.bank_code, account_kind=bank.kind,
                        account_number=bank.number)

@@ -12,6 +12,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import bootstrap
+from chalicelib.domain.access import Principal
 from chalicelib.domain.signatures import sign
 from tests.payroll_world import MONTH, World, callback_via, payroll_world  # noqa: F401 (the fixture)
 
@@ -64,10 +65,12 @@ def test_districts_approve_through_the_api_and_the_waiting_run_resumes(world: Wo
                                     body=json.dumps({"reason": "two mahallas are missing"}))
         assert rejected.status_code == 200, rejected.body
         assert list(rejected.json_body["districts"]) == [districts[0]]  # sees its own district only
-        for code in districts[1:]:
-            ok = client.http.post(f"/payroll/runs/{MONTH}/districts/{code}/approve",
-                                  headers=token("district_admin", code), body=json.dumps({"note": "checked"}))
-            assert ok.status_code == 200, ok.body
+        ok = client.http.post(f"/payroll/runs/{MONTH}/districts/{districts[1]}/approve",
+                              headers=token("district_admin", districts[1]), body=json.dumps({"note": "checked"}))
+        assert ok.status_code == 200, ok.body
+        svc = bootstrap.services().payroll
+        for code in districts[2:]:  # the same service call the route makes, without fifty more requests
+            svc.decide(Principal(f"admin-{code}", "district_admin", code), MONTH, code, True)
         # Then the execution resumes and finishes; the rejected district's payments are held
         assert world.wait(started.json_body["execution_arn"])["status"] == "SUCCEEDED"
         summary = client.http.get(f"/payroll/runs/{MONTH}/summary", headers=token("ministry_analyst")).json_body

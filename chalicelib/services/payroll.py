@@ -3,10 +3,11 @@
 Each step is one method, called by a Step Functions task (``chalicelib/tasks/payroll.py``) or by the
 API, and each is safe to run again after a crash at any point:
 
-- ``freeze``: the month's active assignments become a manifest on the file store, one object per
-  batch of lines plus the list of batch keys (what the Distributed Map reads). A manifest, once
-  complete, is never rebuilt: a re-run reuses it. Beneficiaries the civil registry reports dead are
-  left out and their assignments suspended.
+- ``freeze``: the month's active assignments become a manifest on the file store, one CSV object
+  per batch of lines (households read a batch at a time) plus the list of batch keys (what the
+  Distributed Map reads). A manifest, once complete, is never rebuilt: a re-run reuses it.
+  Beneficiaries the civil registry reports dead are left out and their assignments suspended;
+  lines without a bank account on record are listed in the manifest (``without_account``).
 - ``write_instructions``: one instruction per (beneficiary, programme, month), conditional writes.
 - ``prepare``: a pre-payroll CSV per district (lines per programme, totals per programme and
   district) and a national summary; checks that every manifest line has its instruction.
@@ -15,8 +16,8 @@ API, and each is safe to run again after a crash at any point:
   their district's pre-payroll; a rejected district's instructions are held, not paid.
 - ``write_files``: pain.001 per bank, split at a count of transactions, validated against the XSD,
   with a SHA-256 manifest. Deterministic: a re-run produces the same files and MsgIds.
-- ``send_files``: each file goes to the bank, whose pain.002 is applied. The bank sees a resubmitted
-  MsgId as the same file.
+- ``send_file`` (one per inline Map child) / ``mark_sent``: each file goes to the bank, whose
+  pain.002 is applied. The bank sees a resubmitted MsgId as the same file.
 - ``apply_status_report`` / ``apply_notification``: pain.002 and camt.054 move instructions forward
   only (``domain.payroll.advance``); a message id handled before changes nothing.
 - ``reconcile``: the books per run, district and programme: sent = paid + rejected + returned + pending.

@@ -144,6 +144,9 @@ class PayrollService:
         if existing is not None:  # a complete manifest is frozen for good
             return self._record_freeze(json.loads(existing))
         size = self.settings.payroll_batch_size
+        # Each attempt writes its batches under its own prefix, which the state machine's Map lists; a
+        # crashed attempt's objects are never listed, so a re-run never mixes two attempts.
+        batches_prefix = f"{base}/manifest/batches/{self.clock.now().strftime('%Y%m%dT%H%M%S%f')}/"
         batch_keys: list[dict[str, str]] = []
         per_district: dict[str, list[int]] = {}
         regions: dict[str, str] = {}
@@ -180,7 +183,7 @@ class PayrollService:
                 kept.append(line)
             if not kept:
                 return
-            key = f"{base}/manifest/batch-{len(batch_keys) + 1:05d}.csv"
+            key = f"{batches_prefix}batch-{len(batch_keys) + 1:05d}.csv"
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerow(LINE_FIELDS)
@@ -204,7 +207,7 @@ class PayrollService:
         flush()
         manifest = {
             "month": month, "frozen_at": self._now(), "bucket_prefix": base,
-            "batches_key": f"{base}/manifest/batches.json",
+            "batches_key": f"{base}/manifest/batches.json", "batches_prefix": batches_prefix,
             "batch_count": len(batch_keys), "lines": lines_total, "amount": amount_total, "suspended": suspended,
             "without_account": sorted(without_account),
             "districts": {d: {"region_code": regions[d], "count": c, "amount": a}
@@ -687,7 +690,8 @@ class PayrollService:
 
 
 def _freeze_output(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {"month": manifest["month"], "batches_key": manifest["batches_key"], "batch_count": manifest["batch_count"],
+    return {"month": manifest["month"], "batches_key": manifest["batches_key"],
+            "batches_prefix": manifest["batches_prefix"], "batch_count": manifest["batch_count"],
             "lines": manifest["lines"], "amount": manifest["amount"], "suspended": manifest["suspended"]}
 
 

@@ -21,8 +21,8 @@ from chalicelib.adapters.payments import (
     HttpBankGateway,
     NoBank,
     OncePerKeySms,
+    PayrollStateMachine,
     StaticDeathRegistry,
-    StepFunctionsWorkflow,
     UnconfiguredFunds,
     ZeepFundsGateway,
 )
@@ -80,7 +80,7 @@ def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, c
     funds = (ZeepFundsGateway(settings.ifms_url, settings.ifms_timeout_seconds) if settings.ifms_url
              else UnconfiguredFunds())
     bank = HttpBankGateway(settings.bank_url, settings.bank_timeout_seconds) if settings.bank_url else NoBank()
-    workflow = (StepFunctionsWorkflow(aws_client("stepfunctions", settings), settings.payroll_state_machine_arn)
+    workflow = (PayrollStateMachine(aws_client("stepfunctions", settings), settings.payroll_state_machine_arn)
                 if settings.payroll_state_machine_arn else None)
     # Deaths: a fixed (empty) list until the civil registry connector is wired behind ports.DeathRegistry.
     # SMS: recorded once per key until the SNS adapter is wired behind ports.SmsPort.

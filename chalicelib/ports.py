@@ -192,8 +192,8 @@ class BankGateway(Protocol):
         ...
 
 
-class Workflow(Protocol):
-    """The payroll state machine (Step Functions)."""
+class PayrollWorkflow(Protocol):
+    """The payroll state machine (Step Functions): started by name, resumed by task token."""
 
     def start(self, name: str, payload: dict[str, object]) -> tuple[str, bool]:
         """(execution arn, True if started now); an existing execution of that name is returned, not restarted."""
@@ -212,5 +212,5 @@ class Workflow(Protocol):
 
 class SmsPort(Protocol):
     def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
-        """Sends at most once per ``key``; True when sent now, False when sent before."""
+        """Sends the SMS at most once per ``key``; True when it was sent now."""
         ...

@@ -184,7 +184,7 @@ class FakeSms:
 
 
 @dataclass
-class FakeWorkflow:
+class FakePayrollWorkflow:
     executions: dict[str, dict[str, object]] = field(default_factory=dict)
     resumed: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
@@ -230,7 +230,7 @@ class FakeWorld:
     bank: BankSimulator
     sms: FakeSms
     deaths: FakeDeaths
-    workflow: FakeWorkflow
+    workflow: FakePayrollWorkflow
     faults: FaultPlan
 
 
@@ -242,7 +242,7 @@ def fake_world(n: int = 40, month: str = "2026-12", *, batch_size: int = 16, max
     households.items = {h.household_id: h for h in hh}
     assignments = FakeAssignments({a.assignment_id: a for a in asg})
     repo, files, sms, deaths, workflow = (FakePayrollRepo(faults), FakeFiles(faults), FakeSms(), FakeDeaths(),
-                                          FakeWorkflow())
+                                          FakePayrollWorkflow())
     clock = FixedClock()
     simulator = BankSimulator(reject_rate=reject_rate, return_rate=return_rate,
                               clock=lambda: clock.now().timestamp())

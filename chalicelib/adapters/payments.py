@@ -119,7 +119,7 @@ class OncePerKeySms:
         return True
 
 
-class StepFunctionsWorkflow:
+class PayrollStateMachine:
     def __init__(self, client: Any, state_machine_arn: str) -> None:
         self._sfn = client
         self._arn = state_machine_arn

@@ -67,8 +67,8 @@ from chalicelib.ports import (
     HouseholdDirectory,
     HouseholdRepository,
     PayrollRepository,
+    PayrollWorkflow,
     SmsPort,
-    Workflow,
 )
 
 # Who may do what with payroll runs. ``payroll_officer`` (the ministry's finance department, national
@@ -101,7 +101,7 @@ class PayrollService:
     def __init__(self, *, assignments: AssignmentRepository, households: HouseholdRepository,
                  directory: HouseholdDirectory, payroll: PayrollRepository, files: FileStore,
                  deaths: DeathRegistry, funds: FundsGateway, bank: BankGateway, sms: SmsPort,
-                 workflow: Workflow | None, clock: Clock, settings: Settings) -> None:
+                 workflow: PayrollWorkflow | None, clock: Clock, settings: Settings) -> None:
         self.assignments = assignments
         self.households = households
         self.directory = directory

@@ -1,1 +1,1 @@
-"""Step Functions, schedule and queue entry points: parse the event, call one service method."""
+"""Step Functions and schedule entry points: parse the input, call one service, return plain JSON."""

@@ -6,6 +6,7 @@ Every knob the registry has lives here, with its default for local runs. Handler
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 
@@ -37,6 +38,11 @@ class Settings(BaseModel):
     jwt_audience: str = "spsr-api"
     jwks_url: str | None = None
     page_size_max: int = 100
+    application_state_machine_arn: str | None = None
+    agency_urls: dict[str, str] = Field(default_factory=dict)  # agency name -> base URL
+    agency_timeout_s: float = 2.0
+    agency_retries: int = 2
+    collection_timeout_s: float = 20.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,10 +63,16 @@ class Settings(BaseModel):
             "SPSR_JWT_ISSUER": "jwt_issuer",
             "SPSR_JWT_AUDIENCE": "jwt_audience",
             "SPSR_JWKS_URL": "jwks_url",
+            "SPSR_APPLICATION_STATE_MACHINE_ARN": "application_state_machine_arn",
+            "SPSR_AGENCY_TIMEOUT_S": "agency_timeout_s",
+            "SPSR_AGENCY_RETRIES": "agency_retries",
         }
         for var, field in mapping.items():
             if env.get(var):
                 values[field] = env[var]
+        if env.get("SPSR_AGENCY_URLS"):
+            # JSON object: {"tax": "http://127.0.0.1:7001", ...}
+            values["agency_urls"] = json.loads(env["SPSR_AGENCY_URLS"])
         if values.get("jwks_url"):
             # Cognito-signed tokens only: the local shared secret must never be accepted on AWS.
             values["jwt_secret"] = None

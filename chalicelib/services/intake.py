@@ -8,6 +8,7 @@ person belongs to one household only.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from chalicelib.config import Settings
 from chalicelib.domain import geography
@@ -15,6 +16,7 @@ from chalicelib.domain.access import Principal, require_personal_data_access, re
 from chalicelib.domain.applications import Application, StatusChange, cycle_month
 from chalicelib.domain.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.domain.households import Address, BankAccount, ChangeRecord, Household, Member, check_members
+from chalicelib.domain.working_days import decision_due
 from chalicelib.ports import ApplicationRepository, Clock, HouseholdRepository, IdGenerator
 
 
@@ -80,6 +82,7 @@ class IntakeService:
             history=(StatusChange("submitted", stamp, principal.subject, principal.role),),
             created_at=stamp,
             created_by=principal.subject,
+            due_date=decision_due(now.astimezone(ZoneInfo(self._settings.timezone)).date()).isoformat(),
         )
         self._applications.add(app)
         return app

@@ -18,7 +18,7 @@ What is synthetic and how it is shaped:
 
 Identifiers (see ``chalicelib.domain.identifiers``):
 - PINFL: sex/century digit, DDMMYY, then 6 digits derived from (index, member) so that synthetic
-  people never share a PINFL below index 62,500 (beyond that they would also need the same birth date
+  people never share a PINFL below index 100,000 (beyond that they would also need the same birth date
   and sex), then the 7-3-1 check digit.
 - Documents: people aged 16 and over hold an ID card (series "AA".."AE" + 7 digits) or, some, a
   biometric passport (series "FA", "FB" or "KA" + 7 digits); younger children hold a birth certificate
@@ -914,7 +914,7 @@ class _Builder:
     def finish_person(self, p: dict[str, Any], k: int) -> SynthPerson:
         rnd = self.rnd
         a = self.age(p)
-        serial = (self.index * 16 + k) % 1_000_000
+        serial = (self.index * 10 + k - 1) % 1_000_000  # households have at most 10 members
         pinfl = make_pinfl(p["sex"], p["birth_date"], f"{serial // 1000:03d}", f"{serial % 1000:03d}")
         if a >= 16:
             if rnd.random() < 0.8:

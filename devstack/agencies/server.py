@@ -95,7 +95,9 @@ class AgencyServer:
         self._server = make_server("127.0.0.1", port, self._app, _ThreadingWSGIServer, _QuietHandler)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"agency-{name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"agency-{name}", daemon=True
+        )
 
     def start(self) -> AgencyServer:
         self._thread.start()

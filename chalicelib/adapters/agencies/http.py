@@ -29,6 +29,9 @@ def post_json(
             timeout=urllib3.Timeout(connect=min(connect_timeout_s, timeout_s), read=timeout_s),
             retries=False,
         )
+    except urllib3.exceptions.NewConnectionError as e:
+        # checked first: urllib3 makes it a subclass of ConnectTimeoutError, but nothing timed out
+        raise AgencyUnavailable(agency, "connection refused") from e
     except urllib3.exceptions.TimeoutError as e:
         raise AgencyTimeout(agency, "no answer within the timeout") from e
     except urllib3.exceptions.HTTPError as e:

@@ -78,6 +78,9 @@ class _SoapClient:
         except zeep.exceptions.Fault as e:
             raise AgencyUnavailable(self.name, "SOAP fault") from e
         except zeep.exceptions.TransportError as e:
+            # zeep reports a 200 answer that is not XML as a transport error: the agency did answer
+            if e.status_code == 200:
+                raise AgencyMalformedAnswer(self.name, "answer is not XML") from e
             raise AgencyUnavailable(self.name, f"HTTP {e.status_code}") from e
         except (
             zeep.exceptions.XMLSyntaxError,

@@ -96,7 +96,10 @@ class AgencyServer:
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"agency-{name}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"agency-{name}",
+            daemon=True,
         )
 
     def start(self) -> AgencyServer:

@@ -271,7 +271,7 @@ def _dci_answer(
                         "reg_records": records or [],
                     },
                     "pagination": {"page_size": 10, "page_number": 1, "total_count": len(records or [])},
-                    "locale": "en",
+                    "locale": "uzb",
                 }
             )
         out = {

@@ -51,8 +51,9 @@ def build_search_request(
         }
         if reg_event_type:
             criteria["reg_event_type"] = reg_event_type
+        # DCI locales are ISO 639-3 codes
         items.append(
-            {"reference_id": ref.person_id, "timestamp": now, "search_criteria": criteria, "locale": "en"}
+            {"reference_id": ref.person_id, "timestamp": now, "search_criteria": criteria, "locale": "uzb"}
         )
     return {
         "header": {

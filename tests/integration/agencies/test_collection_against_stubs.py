@@ -51,7 +51,9 @@ def application(h: SynthHousehold, **extra: Any) -> dict[str, Any]:
 
 def clients(agencies: RunningAgencies, short: tuple[str, ...] = ()) -> list[Any]:
     return [
-        build_agency_client(n, agencies.urls[n], timeout_s=SHORT_TIMEOUT_S if n in short else NORMAL_TIMEOUT_S)
+        build_agency_client(
+            n, agencies.urls[n], timeout_s=SHORT_TIMEOUT_S if n in short else NORMAL_TIMEOUT_S
+        )
         for n in AGENCY_NAMES
     ]
 
@@ -73,7 +75,9 @@ def interesting(households: list[SynthHousehold]) -> list[SynthHousehold]:
         lambda h: any(p.military_conscript for p in h.members),
         lambda h: any(p.detained for p in h.members),
         lambda h: any(p.job_seeker_registered for p in h.members),
-        lambda h: any(i.source in ("pension", "public_works", "sp_benefit") for p in h.members for i in p.incomes),
+        lambda h: any(
+            i.source in ("pension", "public_works", "sp_benefit") for p in h.members for i in p.incomes
+        ),
     ]
     for f in features:
         h = next((h for h in households if f(h)), None)
@@ -164,7 +168,13 @@ def test_unknown_person_is_a_civil_registry_problem_and_an_empty_answer_elsewher
     app = application(h)
     stranger = make_pinfl("M", date(1990, 1, 1), "777", "777")
     app["members"].append(
-        {"person_id": "p-stranger", "pinfl": stranger, "birth_date": "1990-01-01", "sex": "M", "relationship": "other"}
+        {
+            "person_id": "p-stranger",
+            "pinfl": stranger,
+            "birth_date": "1990-01-01",
+            "sex": "M",
+            "relationship": "other",
+        }
     )
     log = InMemoryAccessLog()
     # When collecting
@@ -197,7 +207,10 @@ def test_an_agency_that_refuses_connections_is_unavailable(clean_agencies: Runni
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
     urls = dict(clean_agencies.urls, labour=closed)
     result = collect_evidence(
-        application(clean_agencies.index.households[5]), build_agency_clients(urls), InMemoryAccessLog(), retries=1
+        application(clean_agencies.index.households[5]),
+        build_agency_clients(urls),
+        InMemoryAccessLog(),
+        retries=1,
     )
     # Then labour is missing as unavailable
     assert [(m.agency, m.kind) for m in result.missing_sources] == [("labour", "unavailable")]
@@ -207,7 +220,10 @@ def test_the_collection_deadline_bounds_a_slow_agency(clean_agencies: RunningAge
     # Given the depository answering after 1.5 s and a collection deadline of 0.5 s
     clean_agencies.set_faults("depository", latency_ms=1500)
     result = collect_evidence(
-        application(clean_agencies.index.households[6]), clients(clean_agencies), InMemoryAccessLog(), timeout_s=0.5
+        application(clean_agencies.index.households[6]),
+        clients(clean_agencies),
+        InMemoryAccessLog(),
+        timeout_s=0.5,
     )
     # Then the collection returns in time with the depository missing by deadline
     assert [(m.agency, m.kind) for m in result.missing_sources] == [("depository", "deadline")]
@@ -218,7 +234,7 @@ def test_faults_are_switched_through_the_admin_endpoint(clean_agencies: RunningA
     url = clean_agencies.urls["defence"] + "/_faults"
 
     def post(body: bytes) -> tuple[int, dict[str, Any]]:
-        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
         try:
             with urllib.request.urlopen(req, timeout=2) as r:  # noqa: S310 - loopback URL
                 return r.status, json.loads(r.read())
@@ -229,7 +245,10 @@ def test_faults_are_switched_through_the_admin_endpoint(clean_agencies: RunningA
     status, body = post(json.dumps({"mode": "http_500"}).encode())
     assert status == 200 and body["mode"] == "http_500"
     result = collect_evidence(
-        application(clean_agencies.index.households[7]), clients(clean_agencies), InMemoryAccessLog(), retries=0
+        application(clean_agencies.index.households[7]),
+        clients(clean_agencies),
+        InMemoryAccessLog(),
+        retries=0,
     )
     assert [(m.agency, m.kind) for m in result.missing_sources] == [("defence", "unavailable")]
     assert post(json.dumps({"mode": "explode"}).encode())[0] == 400

@@ -28,3 +28,11 @@ def test_each_packaged_wsdl_loads_in_zeep_with_the_clients_operation() -> None:
         client = zeep.Client(str(WSDL_DIR / f"{name}.wsdl"))
         svc = client.create_service(f"{{{cls.namespace}}}{cls.service}Binding", "http://127.0.0.1:9/soap")
         assert hasattr(svc, cls.operation)
+
+
+def test_openapi_files_match_the_connectors_models() -> None:
+    from chalicelib.adapters.agencies.rest import REST_SPECS
+    from devstack.agencies.openapi_specs import OPENAPI_DIR, openapi_text
+
+    for agency in REST_SPECS:
+        assert (OPENAPI_DIR / f"{agency}.yaml").read_text(encoding="utf-8") == openapi_text(agency), agency

@@ -24,7 +24,8 @@ Merging rules (the evidence is the agencies' view, the application only names th
 
 Every query is written to the access log: one entry per (agency, member, attempt) with ids only,
 the outcome and the duration of the agency call. An access log that cannot be written raises:
-querying personal data without a trace is not acceptable.
+querying personal data without a trace is not acceptable. An agency still running at the deadline
+writes its entries when its call ends, after the result has been returned.
 """
 
 from __future__ import annotations

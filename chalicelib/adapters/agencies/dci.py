@@ -30,6 +30,8 @@ from chalicelib.adapters.agencies.ports import (
     AgencyQuery,
     AgencyUnavailable,
     PersonFacts,
+    PersonNotKnown,
+    PersonRef,
 )
 
 SENDER_ID = "spsr.gov.uz"
@@ -194,8 +196,16 @@ class CivilRegistryClient(_DciClient):
     receiver_id = "crvs.gov.uz"
     reg_type = "ns:org:RegistryType:Civil"
 
-    def __init__(self, base_url: str, *, timeout_s: float = 2.0) -> None:
-        super().__init__(base_url, timeout_s=timeout_s)
+    def lookup(self, ref: PersonRef, *, application_id: str = "lookup") -> PersonFacts:
+        """One person's civil facts (e.g. to check a PINFL when an application is entered).
+
+        Raises PersonNotKnown when the registry has no record of the PINFL.
+        """
+        query = AgencyQuery(application_id, "", (), date.today(), (ref,))
+        facts = self.fetch(query)
+        if ref.person_id in facts.not_known:
+            raise PersonNotKnown(self.name, "no record for this person")
+        return facts.persons[ref.person_id]
 
     def facts(self, pinfl: str, record: dict[str, Any]) -> PersonFacts:
         try:

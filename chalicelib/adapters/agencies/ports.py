@@ -8,7 +8,8 @@ Failures are named so callers can retry or report them by kind:
 - ``AgencyTimeout``: no answer within the client's timeout;
 - ``AgencyUnavailable``: connection refused/reset, HTTP 5xx, SOAP fault;
 - ``AgencyMalformedAnswer``: an answer that does not parse or does not match the agency's schema;
-- ``PersonNotKnown``: raised only by single-person lookups; a batch ``fetch`` reports members the
+- ``PersonNotKnown``: raised only by single-person lookups (``CivilRegistryClient.lookup``, to check a
+  PINFL at intake); a batch ``fetch`` reports members the
   agency has no record of in ``AgencyFacts.not_known`` so one unknown member never hides the facts
   of the others. For most agencies "no record" is a valid empty answer (no income, no vehicle);
   only the civil registry's "not known" is a data problem (see services.evidence_collection).

@@ -79,17 +79,18 @@ class _SoapClient:
             raise AgencyUnavailable(self.name, "SOAP fault") from e
         except zeep.exceptions.TransportError as e:
             # zeep reports a 200 answer that is not XML as a transport error: the agency did answer
+            # ``from None``: zeep's error carries the answer's content, which may hold personal data
             if e.status_code == 200:
-                raise AgencyMalformedAnswer(self.name, "answer is not XML") from e
-            raise AgencyUnavailable(self.name, f"HTTP {e.status_code}") from e
+                raise AgencyMalformedAnswer(self.name, "answer is not XML") from None
+            raise AgencyUnavailable(self.name, f"HTTP {e.status_code}") from None
         except (
             zeep.exceptions.XMLSyntaxError,
             zeep.exceptions.XMLParseError,
             etree.XMLSyntaxError,
             zeep.exceptions.ValidationError,
             zeep.exceptions.LookupError,
-        ) as e:
-            raise AgencyMalformedAnswer(self.name, "answer does not fit the WSDL") from e
+        ):
+            raise AgencyMalformedAnswer(self.name, "answer does not fit the WSDL") from None
 
     def fetch(self, query: AgencyQuery) -> AgencyFacts:
         facts = AgencyFacts(self.name)

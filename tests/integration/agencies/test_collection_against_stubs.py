@@ -264,3 +264,19 @@ def test_start_all_applies_faults_given_at_start() -> None:
         )
         assert [(m.agency, m.kind) for m in result.missing_sources] == [("tax", "malformed_answer")]
         assert set(running.urls) == {"tax"}
+
+
+def test_civil_registry_lookup_checks_a_pinfl(clean_agencies: RunningAgencies) -> None:
+    from chalicelib.adapters.agencies.dci import CivilRegistryClient
+    from chalicelib.adapters.agencies.ports import PersonNotKnown, PersonRef
+
+    client = CivilRegistryClient(clean_agencies.urls["civil_registry"])
+    p = clean_agencies.index.households[0].members[0]
+    # Given a known PINFL / Then its birth date and sex come back
+    facts = client.lookup(PersonRef(p.person_id, p.pinfl))
+    assert facts.birth_date == p.birth_date and facts.sex == p.sex
+    # Given an unknown one / Then PersonNotKnown, without the PINFL in the message
+    stranger = make_pinfl("F", date(1977, 7, 7), "555", "555")
+    with pytest.raises(PersonNotKnown) as e:
+        client.lookup(PersonRef("p-x", stranger))
+    assert stranger not in str(e.value)

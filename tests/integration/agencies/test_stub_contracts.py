@@ -34,7 +34,9 @@ def test_rest_answers_fit_the_published_openapi(clean_agencies: RunningAgencies)
     hs = clean_agencies.index.households
     people = [p for h in hs[:40] for p in h.members]
     # plus the rarer records: conscripts, students, securities holders
-    people += [p for h in hs for p in h.members if p.military_conscript or h.securities_owner_id == p.person_id]
+    people += [
+        p for h in hs for p in h.members if p.military_conscript or h.securities_owner_id == p.person_id
+    ]
     for agency, (path, _) in REST_AGENCIES.items():
         # Given the document the stub publishes
         doc = yaml.safe_load(_get(clean_agencies.urls[agency] + "/openapi.yaml"))

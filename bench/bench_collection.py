@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib.adapters.agencies import build_agency_clients
-from chalicelib.adapters.agencies.ports import AccessLogEntry
+from chalicelib.agency_ports import AccessLogEntry
 from chalicelib.services.evidence_collection import collect_evidence
 from devstack.agencies.run import start_all
 from devstack.population import SynthHousehold, evidence_for

@@ -1,0 +1,1 @@
+"""Use cases: each orchestrates the domain and the ports and is the transaction boundary."""

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from chalicelib.adapters.agencies.ports import (
+from chalicelib.agency_ports import (
     AccessLogEntry,
     AccessLogPort,
     AgencyClient,

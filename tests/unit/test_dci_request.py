@@ -16,7 +16,7 @@ from chalicelib.adapters.agencies.dci import (
     DisabilityRegistryClient,
     build_search_request,
 )
-from chalicelib.adapters.agencies.ports import AgencyQuery, PersonRef
+from chalicelib.agency_ports import AgencyQuery, PersonRef
 
 _DCI = Path("/work/shared/standards/dci")
 _ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.agencies.ports import (
+from chalicelib.agency_ports import (
     AgencyFacts,
     AgencyQuery,
     AgencyUnavailable,
@@ -17,7 +17,7 @@ from chalicelib.adapters.agencies.ports import (
 )
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.evidence_collection import collect_evidence
-from tests.fakes.agencies import FakeAgency, InMemoryAccessLog, failing
+from tests.agency_fakes import FakeAgency, InMemoryAccessLog, failing
 
 PINFL = {"p-1": "31505880123456", "p-2": "40101900123457", "p-3": "50202200123458", "p-4": "30303400123459"}
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib.adapters.agencies.dci import CivilRegistryClient, DisabilityRegistryClient
-from chalicelib.adapters.agencies.ports import AgencyClient
 from chalicelib.adapters.agencies.rest import REST_SPECS, RestAgencyClient
 from chalicelib.adapters.agencies.soap import SOAP_CLIENTS
+from chalicelib.agency_ports import AgencyClient
 
 AGENCY_NAMES = (
     "tax",

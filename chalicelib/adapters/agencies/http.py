@@ -7,7 +7,7 @@ from typing import Any
 
 import urllib3
 
-from chalicelib.adapters.agencies.ports import AgencyMalformedAnswer, AgencyTimeout, AgencyUnavailable
+from chalicelib.agency_ports import AgencyMalformedAnswer, AgencyTimeout, AgencyUnavailable
 
 _POOL = urllib3.PoolManager(num_pools=32, maxsize=16, block=False)
 

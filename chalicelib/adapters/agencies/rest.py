@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.adapters.agencies.http import post_json
-from chalicelib.adapters.agencies.ports import (
+from chalicelib.agency_ports import (
     AgencyFacts,
     AgencyMalformedAnswer,
     AgencyQuery,

@@ -22,7 +22,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
-from chalicelib.adapters.agencies.ports import (
+from chalicelib.agency_ports import (
     AgencyError,
     AgencyFacts,
     AgencyMalformedAnswer,

@@ -22,7 +22,7 @@ from chalicelib.services.evidence_collection import collect_evidence
 from devstack.agencies.run import RunningAgencies, start_all
 from devstack.population import SynthHousehold, evidence_for
 from tests._schema import evidence_validator
-from tests.fakes.agencies import InMemoryAccessLog
+from tests.agency_fakes import InMemoryAccessLog
 
 from .conftest import PERIOD
 
@@ -268,7 +268,7 @@ def test_start_all_applies_faults_given_at_start() -> None:
 
 def test_civil_registry_lookup_checks_a_pinfl(clean_agencies: RunningAgencies) -> None:
     from chalicelib.adapters.agencies.dci import CivilRegistryClient
-    from chalicelib.adapters.agencies.ports import PersonNotKnown, PersonRef
+    from chalicelib.agency_ports import PersonNotKnown, PersonRef
 
     client = CivilRegistryClient(clean_agencies.urls["civil_registry"])
     p = clean_agencies.index.households[0].members[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from chalicelib.adapters.agencies.ports import AccessLogEntry, AgencyError, AgencyFacts, AgencyQuery
+from chalicelib.agency_ports import AccessLogEntry, AgencyError, AgencyFacts, AgencyQuery
 
 
 class InMemoryAccessLog:

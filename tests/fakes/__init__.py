@@ -1,1 +1,0 @@
-"""In-memory fakes of the ports, for tests without AWS or agencies."""

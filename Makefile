@@ -1,0 +1,51 @@
+# SPSR developer commands. `make run` and `make test` set everything up on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -c1-12)
+
+ROLE ?= mahalla_worker
+SCOPE ?=
+
+.PHONY: help install run test lint typecheck pytest token demo bench clean
+
+help:
+	@echo "make run     - set up and run the registry on the embedded local stack (Ctrl-C stops it)"
+	@echo "make test    - set up and run ruff, mypy and the whole test suite"
+	@echo "make token ROLE=<role> SCOPE=<code> - print a local bearer token (last line)"
+	@echo "make bench   - run the benchmarks in bench/"
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip<26.3"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m devstack.run
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+token: install
+	@$(BIN)/python -m devstack.token --role "$(ROLE)" --scope "$(SCOPE)"
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out

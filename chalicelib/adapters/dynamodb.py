@@ -1,0 +1,405 @@
+"""DynamoDB repositories for households and applications (key design: ``infra/resources.py``).
+
+Every write that must not overwrite is conditional: new households claim each member's PINFL,
+updates check the version they were read at, and a new application claims its household-month
+guard in the same transaction. A failed condition becomes ``Conflict``; any other error surfaces.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import codec
+from chalicelib.domain.applications import Application
+from chalicelib.domain.assignments import Assignment
+from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.households import ChangeRecord, Household, as_plain
+from chalicelib.ports import ApplicationQuery, Page
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in data.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise TypeError("a non-integer number was stored; money and counts are whole numbers")
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _cancellation_reasons(err: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
+
+
+def _is_condition_failure(err: ClientError) -> bool:
+    code = err.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return True
+    return code == "TransactionCanceledException" and "ConditionalCheckFailed" in _cancellation_reasons(err)
+
+
+class DynamoHouseholdRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def get(self, household_id: str) -> Household | None:
+        out = self._db.get_item(
+            TableName=self._table, Key=to_item({"pk": f"HH#{household_id}", "sk": "META"}), ConsistentRead=True
+        )
+        if "Item" not in out:
+            return None
+        return codec.household_from(from_item(out["Item"]))
+
+    def find_by_pinfl(self, pinfl: str) -> tuple[str, str] | None:
+        out = self._db.get_item(TableName=self._table, Key=to_item({"pk": f"PINFL#{pinfl}", "sk": "PERSON"}))
+        if "Item" not in out:
+            return None
+        item = from_item(out["Item"])
+        return item["household_id"], item["person_id"]
+
+    def _claims(self, household: Household, pinfls: tuple[str, ...]) -> list[dict[str, Any]]:
+        by_pinfl = {m.pinfl: m.person_id for m in household.members}
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item({
+                        "pk": f"PINFL#{p}", "sk": "PERSON",
+                        "household_id": household.household_id, "person_id": by_pinfl[p],
+                    }),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for p in pinfls
+        ]
+
+    def _change_put(self, change: ChangeRecord) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item({
+                    "pk": f"HH#{change.household_id}", "sk": f"CHANGE#{change.version:010d}", **as_plain(change)
+                }),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _transact(self, items: list[dict[str, Any]], conflict: Conflict) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as err:
+            if _is_condition_failure(err):
+                raise conflict from None
+            raise
+
+    def add(self, household: Household, change: ChangeRecord) -> None:
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item({"pk": f"HH#{household.household_id}", "sk": "META",
+                                 **codec.household_to(household)}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        claims = self._claims(household, tuple(m.pinfl for m in household.members))
+        self._transact(
+            [put, self._change_put(change), *claims],
+            Conflict("a member is already registered in another household", field="members",
+                     code="member_in_other_household"),
+        )
+
+    def save(self, household: Household, expected_version: int, change: ChangeRecord,
+             claim_pinfls: tuple[str, ...] = ()) -> None:
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item({"pk": f"HH#{household.household_id}", "sk": "META",
+                                 **codec.household_to(household)}),
+                "ConditionExpression": "#v = :expected",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": to_item({":expected": expected_version}),
+            }
+        }
+        self._transact(
+            [put, self._change_put(change), *self._claims(household, claim_pinfls)],
+            Conflict(
+                f"household {household.household_id} changed since version {expected_version}, "
+                "or a new member is registered elsewhere; reload and try again",
+                field="version", code="stale_version",
+            ),
+        )
+
+    def changes(self, household_id: str) -> list[ChangeRecord]:
+        records: list[ChangeRecord] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :c)",
+            "ExpressionAttributeValues": to_item({":pk": f"HH#{household_id}", ":c": "CHANGE#"}),
+        }
+        while True:
+            out = self._db.query(**kwargs)
+            records += [codec.change_from(from_item(i)) for i in out.get("Items", [])]
+            if "LastEvaluatedKey" not in out:
+                return records
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def put_seed(self, households: list[Household], changes: list[ChangeRecord]) -> None:
+        """Bulk load for the local stack's seeder: unconditional batch writes, no per-item transaction."""
+        requests: list[dict[str, Any]] = []
+        for h, c in zip(households, changes, strict=True):
+            requests.append(to_item({"pk": f"HH#{h.household_id}", "sk": "META", **codec.household_to(h)}))
+            requests.append(self._change_put(c)["Put"]["Item"])
+            for m in h.members:
+                requests.append(to_item({"pk": f"PINFL#{m.pinfl}", "sk": "PERSON",
+                                         "household_id": h.household_id, "person_id": m.person_id}))
+        for start in range(0, len(requests), 25):
+            batch = {self._table: [{"PutRequest": {"Item": i}} for i in requests[start:start + 25]]}
+            while batch:
+                out = self._db.batch_write_item(RequestItems=batch)
+                batch = out.get("UnprocessedItems") or {}
+
+
+_INDEX_FOR_LEVEL = {
+    "mahalla": ("by_mahalla", "mahalla_code", "list_sk"),
+    "district": ("by_district", "district_code", "list_sk"),
+    "region": ("by_region", "region_code", "list_sk"),
+    "household": ("by_household", "household_id", "list_sk"),
+    "national": ("by_cycle", "cycle_month", "cycle_sk"),
+}
+
+
+class DynamoApplicationRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def _item(app: Application) -> dict[str, Any]:
+        data = codec.application_to(app)
+        return to_item({
+            "pk": f"APP#{app.application_id}", "sk": "META", **data,
+            "mahalla_code": app.address.mahalla_code,
+            "district_code": app.address.district_code,
+            "region_code": app.address.region_code,
+            "list_sk": f"{app.cycle_month}#{app.created_at}#{app.application_id}",
+            "cycle_sk": f"{app.created_at}#{app.application_id}",
+        })
+
+    def add(self, application: Application) -> None:
+        guard = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item({
+                    "pk": f"GUARD#{application.household_id}#{application.cycle_month}", "sk": "GUARD",
+                    "application_id": application.application_id,
+                }),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        put = {"Put": {"TableName": self._table, "Item": self._item(application),
+                       "ConditionExpression": "attribute_not_exists(pk)"}}
+        try:
+            self._db.transact_write_items(TransactItems=[guard, put])
+        except ClientError as err:
+            if not _is_condition_failure(err):
+                raise
+            existing = self._guard(application.household_id, application.cycle_month)
+            raise Conflict(
+                f"household {application.household_id} already has application {existing} "
+                f"for cycle {application.cycle_month}",
+                field="household", code="application_exists",
+            ) from None
+
+    def _guard(self, household_id: str, month: str) -> str | None:
+        out = self._db.get_item(TableName=self._table, ConsistentRead=True,
+                                Key=to_item({"pk": f"GUARD#{household_id}#{month}", "sk": "GUARD"}))
+        return from_item(out["Item"])["application_id"] if "Item" in out else None
+
+    def get(self, application_id: str) -> Application | None:
+        out = self._db.get_item(TableName=self._table, ConsistentRead=True,
+                                Key=to_item({"pk": f"APP#{application_id}", "sk": "META"}))
+        return codec.application_from(from_item(out["Item"])) if "Item" in out else None
+
+    def save(self, application: Application, expected_version: int) -> None:
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=self._item(application),
+                ConditionExpression="#v = :expected",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues=to_item({":expected": expected_version}),
+            )
+        except ClientError as err:
+            if _is_condition_failure(err):
+                raise Conflict(
+                    f"application {application.application_id} changed since version {expected_version}",
+                    field="version", code="stale_version",
+                ) from None
+            raise
+
+    def list(self, query: ApplicationQuery) -> Page:
+        index, pk_attr, sk_attr = _INDEX_FOR_LEVEL[query.level]
+        pk_value = query.cycle_month if query.level == "national" else query.code
+        if pk_value is None:
+            raise ValidationFailed("a national listing needs cycle_month", field="cycle_month")
+        fingerprint = hashlib.sha256(f"{index}|{pk_value}|{query.cycle_month}|{query.status}".encode()).hexdigest()[:16]
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": index, "Limit": query.limit,
+            "ExpressionAttributeNames": {"#pk": pk_attr},
+            "ExpressionAttributeValues": {":pk": {"S": pk_value}},
+            "KeyConditionExpression": "#pk = :pk",
+        }
+        if query.cycle_month and query.level != "national":
+            kwargs["KeyConditionExpression"] += " AND begins_with(#sk, :cycle)"
+            kwargs["ExpressionAttributeNames"]["#sk"] = sk_attr
+            kwargs["ExpressionAttributeValues"][":cycle"] = {"S": query.cycle_month + "#"}
+        if query.status:
+            kwargs["FilterExpression"] = "#status = :status"
+            kwargs["ExpressionAttributeNames"]["#status"] = "status"
+            kwargs["ExpressionAttributeValues"][":status"] = {"S": query.status}
+        if query.cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor, fingerprint)
+        out = self._db.query(**kwargs)
+        items = [codec.application_from(from_item(i)) for i in out.get("Items", [])]
+        last = out.get("LastEvaluatedKey")
+        return Page(items=items, cursor=_encode_cursor(last, fingerprint) if last else None)
+
+    def count_by(self, cycle_month: str) -> dict[tuple[str, str, str], int]:
+        counts: dict[tuple[str, str, str], int] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "by_cycle",
+            "KeyConditionExpression": "cycle_month = :c",
+            "ExpressionAttributeValues": {":c": {"S": cycle_month}},
+            "ProjectionExpression": "region_code, #s, programmes",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        while True:
+            out = self._db.query(**kwargs)
+            for raw in out.get("Items", []):
+                item = from_item(raw)
+                for programme in item["programmes"]:
+                    key = (item["region_code"], item["status"], programme)
+                    counts[key] = counts.get(key, 0) + 1
+            if "LastEvaluatedKey" not in out:
+                return counts
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
+def _encode_cursor(key: dict[str, Any], fingerprint: str) -> str:
+    raw = json.dumps({"k": key, "f": fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        key = data["k"]
+        ok = data["f"] == fingerprint and isinstance(key, dict)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        ok = False
+    if not ok:
+        raise ValidationFailed("the cursor is not valid for this listing", field="cursor", code="invalid_cursor")
+    return key
+
+
+
+ASSIGNMENT_SHARDS = 16
+
+
+def _shard(assignment_id: str) -> str:
+    return f"{int(hashlib.sha256(assignment_id.encode()).hexdigest()[:8], 16) % ASSIGNMENT_SHARDS:02d}"
+
+
+class DynamoAssignmentRepository:
+    """Assignments; the ``by_status`` index is sharded so the payroll reads it in parallel."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    @staticmethod
+    def _item(a: Assignment) -> dict[str, Any]:
+        return to_item({
+            "pk": f"ASG#{a.assignment_id}", "sk": "META", **as_plain(a),
+            "status_shard": f"{a.status}#{_shard(a.assignment_id)}",
+            "start_sk": f"{a.first_month}#{a.assignment_id}",
+        })
+
+    def add_all(self, assignments: list[Assignment]) -> int:
+        added = 0
+        for a in assignments:
+            try:
+                self._db.put_item(TableName=self._table, Item=self._item(a),
+                                  ConditionExpression="attribute_not_exists(pk)")
+                added += 1
+            except ClientError as err:
+                if not _is_condition_failure(err):
+                    raise
+        return added
+
+    def get(self, assignment_id: str) -> Assignment | None:
+        out = self._db.get_item(TableName=self._table, ConsistentRead=True,
+                                Key=to_item({"pk": f"ASG#{assignment_id}", "sk": "META"}))
+        return _assignment(from_item(out["Item"])) if "Item" in out else None
+
+    def for_household(self, household_id: str) -> list[Assignment]:
+        return [_assignment(i) for i in self._query({
+            "IndexName": "by_household", "KeyConditionExpression": "household_id = :h",
+            "ExpressionAttributeValues": to_item({":h": household_id})})]
+
+    def active_in(self, month: str) -> Iterator[Assignment]:
+        for shard in range(ASSIGNMENT_SHARDS):
+            for item in self._query({
+                "IndexName": "by_status",
+                "KeyConditionExpression": "status_shard = :s AND start_sk <= :m",
+                "FilterExpression": "last_month >= :month",
+                "ExpressionAttributeValues": to_item({":s": f"active#{shard:02d}", ":m": f"{month}#~",
+                                                      ":month": month}),
+            }):
+                yield _assignment(item)
+
+    def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None:
+        current = self.get(assignment_id)
+        if current is None:
+            raise KeyError(assignment_id)
+        updated = replace(current, status=status, suspended_reason=reason)
+        self._db.put_item(TableName=self._table, Item=self._item(updated))
+
+    def _query(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        kwargs = {"TableName": self._table, **kwargs}
+        while True:
+            out = self._db.query(**kwargs)
+            for raw in out.get("Items", []):
+                yield from_item(raw)
+            if "LastEvaluatedKey" not in out:
+                return
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
+def _assignment(d: dict[str, Any]) -> Assignment:
+    fields: dict[str, Any] = {k: d[k] for k in Assignment.__dataclass_fields__ if k in d}
+    return Assignment(**fields)

@@ -1,0 +1,1 @@
+"""HTTP blueprints: parse (pydantic) -> call one service -> serialise. No business rules here."""

@@ -1,0 +1,84 @@
+"""Applications: submit, read, list (scoped, paginated), document upload tickets, statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.api import examples
+from chalicelib.api.http import endpoint, int_param, query_param
+from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn
+from chalicelib.api.views import application_view
+from chalicelib.domain.applications import STATUSES
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.services.intake import ApplicationRequest
+
+bp = Blueprint(__name__)
+
+_MONTH_HELP = "cycle month, YYYY-MM"
+
+
+@endpoint(bp, "/applications", "POST", summary="Submit an application for a household", tag="applications",
+          body=ApplicationIn, example=examples.APPLICATION, status=201,
+          responses={409: "the household already applied for this cycle month"})
+def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dict[str, Any]:
+    app = bootstrap.services().intake.submit(principal, ApplicationRequest(
+        programmes=tuple(body.programmes),
+        channel=body.channel,
+        address=body.address.to_domain(),
+        members=tuple(m.to_domain() for m in body.members),
+        applicant_pinfl=body.applicant_pinfl,
+        bank_account=body.bank_account.to_domain() if body.bank_account else None,
+    ))
+    return application_view(app)
+
+
+@endpoint(bp, "/applications", "GET", summary="List applications in the caller's scope", tag="applications",
+          query=(("region", "region code"), ("district", "district code"), ("mahalla", "mahalla code"),
+                 ("cycle_month", _MONTH_HELP), ("status", "one of " + ", ".join(STATUSES)),
+                 ("limit", "page size, 1 to 100"), ("cursor", "the next_cursor of the previous page")))
+def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
+    status = query_param(request, "status")
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("unknown status", field="status", code="invalid_choice")
+    cycle = query_param(request, "cycle_month")
+    if cycle is not None and not _is_month(cycle):
+        raise ValidationFailed("cycle_month is YYYY-MM", field="cycle_month", code="invalid_format")
+    page = bootstrap.services().applications.list(
+        principal, region=query_param(request, "region"), district=query_param(request, "district"),
+        mahalla=query_param(request, "mahalla"), cycle_month=cycle, status=status,
+        limit=int_param(request, "limit", 50, 1, 100), cursor=query_param(request, "cursor"))
+    return {"items": [application_view(a) for a in page.items], "next_cursor": page.cursor}
+
+
+@endpoint(bp, "/applications/{application_id}", "GET", summary="Read one application", tag="applications")
+def get_application(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
+    return application_view(bootstrap.services().applications.get(principal, application_id))
+
+
+@endpoint(bp, "/applications/{application_id}/documents", "POST", tag="applications",
+          summary="Get a presigned upload (S3 POST) for a document of the application",
+          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201)
+def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn,
+                            application_id: str) -> dict[str, Any]:
+    ref, ticket = bootstrap.services().applications.request_upload(
+        principal, application_id, body.kind, body.content_type, body.size_bytes)
+    return {"document_id": ref.document_id, "status": ref.status, "upload": {
+        "url": ticket.url, "fields": ticket.fields, "expires_in": ticket.expires_in}}
+
+
+@endpoint(bp, "/statistics/applications", "GET", tag="statistics",
+          summary="Application counts per region, status and programme (no personal data)",
+          query=(("cycle_month", _MONTH_HELP),))
+def application_statistics(request: Any, principal: Any, body: None) -> dict[str, Any]:
+    cycle = query_param(request, "cycle_month")
+    if cycle is not None and not _is_month(cycle):
+        raise ValidationFailed("cycle_month is YYYY-MM", field="cycle_month", code="invalid_format")
+    return bootstrap.services().applications.statistics(principal, cycle)
+
+
+def _is_month(value: str) -> bool:
+    return len(value) == 7 and value[4] == "-" and value[:4].isdigit() and value[5:].isdigit() \
+        and 1 <= int(value[5:]) <= 12

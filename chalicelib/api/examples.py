@@ -1,0 +1,54 @@
+"""Working example requests for the OpenAPI document (the API tests post every one of them).
+
+The people are synthetic: their PINFLs are well formed but belong to nobody, and the mahalla is
+Nihol MFY in Uchtepa district of Tashkent city (``make token ROLE=mahalla_worker SCOPE=1726262010``).
+"""
+
+from typing import Any
+
+EXAMPLE_MAHALLA = "1726262010"
+
+APPLICATION: dict[str, Any] = {
+    "programmes": ["child_allowance"],
+    "channel": "mahalla",
+    "address": {
+        "region_code": "1726",
+        "district_code": "1726262",
+        "mahalla_code": EXAMPLE_MAHALLA,
+        "address_line": "Nihol ko'chasi 12, 4-xonadon",
+    },
+    "applicant_pinfl": "31403887269010",
+    "members": [
+        {"pinfl": "31403887269010", "document": {"kind": "id_card", "number": "AD1234567"},
+         "surname": "Karimov", "given_name": "Jasur", "patronymic": "Akmalovich", "birth_date": "1988-03-14",
+         "sex": "M", "relationship": "head", "phone": "+998901234567", "language": "uz-Latn"},
+        {"pinfl": "40207917269023", "document": {"kind": "passport", "number": "FA7654321"},
+         "surname": "Karimova", "given_name": "Dilnoza", "patronymic": "Rustamovna", "birth_date": "1991-07-02",
+         "sex": "F", "relationship": "spouse", "phone": "+998935550011", "language": "uz-Cyrl"},
+        {"pinfl": "52005157269035", "document": {"kind": "birth_certificate", "number": "I-TN 1234567"},
+         "surname": "Karimov", "given_name": "Sardor", "birth_date": "2015-05-20", "sex": "M",
+         "relationship": "child"},
+        {"pinfl": "60901237269047", "document": {"kind": "birth_certificate", "number": "I-TN 7654321"},
+         "surname": "Karimova", "given_name": "Madina", "birth_date": "2023-01-09", "sex": "F",
+         "relationship": "child"},
+    ],
+    "bank_account": {"kind": "card", "number": "8600123456789012", "bank_code": "XALQ"},
+}
+
+DOCUMENT_UPLOAD: dict[str, Any] = {"kind": "id_document", "content_type": "application/pdf", "size_bytes": 245760}
+
+HOUSEHOLD_PATCH: dict[str, Any] = {
+    "version": 1,
+    "bank_account": {"kind": "card", "number": "9860351234567896", "bank_code": "XALQ"},
+    "reason": "card replaced by the bank",
+}
+
+MEMBER_PATCH: dict[str, Any] = {"version": 1, "phone": "+998977770022", "reason": "new phone number"}
+
+MEMBER_ADD: dict[str, Any] = {
+    "version": 1,
+    "member": {"pinfl": "41102947269052", "document": {"kind": "id_card", "number": "AB7777777"},
+               "surname": "Karimova", "given_name": "Nodira", "birth_date": "1994-02-11", "sex": "F",
+               "relationship": "sibling", "phone": "+998946660033", "language": "ru"},
+    "reason": "moved in with the family",
+}

@@ -1,0 +1,168 @@
+"""The HTTP edge shared by every blueprint: authentication, body parsing, the one error table, logging.
+
+``endpoint`` registers a Chalice route and its OpenAPI description in one place, so no route can
+exist undocumented. Errors are turned into responses here, inside the view, because Chalice turns
+exceptions raised in views into its own responses before any middleware sees them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.domain.access import Principal
+from chalicelib.domain.errors import SpsrError, ValidationFailed
+
+logger = Logger(service="spsr-api")
+
+JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+# Pydantic's built-in error types, renamed to the API's stable codes.
+_PYDANTIC_CODES = {
+    "missing": "missing_field",
+    "extra_forbidden": "unknown_field",
+    "string_pattern_mismatch": "invalid_format",
+    "literal_error": "invalid_choice",
+    "too_short": "too_few_items",
+    "too_long": "too_many_items",
+    "string_too_long": "too_long",
+    "date_from_datetime_parsing": "invalid_date",
+    "date_parsing": "invalid_date",
+    "int_parsing": "invalid_integer",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented route: what the OpenAPI document says about it."""
+
+    method: str
+    path: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    example: dict[str, Any] | None = None
+    query: tuple[tuple[str, str], ...] = ()  # (name, description)
+    status: int = 200
+    public: bool = False
+    responses: dict[int, str] = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_error(err: ValidationError, prefix: str = "") -> ValidationFailed:
+    first = err.errors(include_url=False, include_input=False)[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+    path = field_path(((prefix,) if prefix else ()) + loc)
+    code = _PYDANTIC_CODES.get(first["type"], first["type"] if "_" in first["type"] else "invalid_value")
+    return ValidationFailed(first["msg"], field=path or None, code=code)
+
+
+def parse_body(model: type[BaseModel], request: Request) -> BaseModel:
+    raw = request.raw_body or b""
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("the body is not valid JSON", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("the body must be a JSON object", code="invalid_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise validation_error(err) from None
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=dict(JSON_HEADERS))
+
+
+def error_response(err: SpsrError) -> Response:
+    headers = dict(JSON_HEADERS)
+    if err.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return Response(body=json.dumps(err.to_dict()), status_code=err.status, headers=headers)
+
+
+def query_param(request: Request, name: str) -> str | None:
+    params: Any = request.query_params or {}
+    value = params.get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = query_param(request, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+Handler = Callable[..., Any]
+
+
+def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
+             body: type[BaseModel] | None = None, example: dict[str, Any] | None = None,
+             query: tuple[tuple[str, str], ...] = (), status: int = 200, public: bool = False,
+             responses: dict[int, str] | None = None) -> Callable[[Handler], Handler]:
+    """Registers a route whose handler receives (request, principal, body, **path params)."""
+    OPERATIONS.append(Operation(method, path, summary, tag, body, example, query, status, public,
+                                responses or {}))
+
+    def decorate(fn: Handler) -> Handler:
+        @bp.route(path, methods=[method], content_types=["application/json"])
+        @functools.wraps(fn)
+        def view(**params: str) -> Response:
+            started = time.perf_counter()
+            request = bp.current_request
+            principal: Principal | None = None
+            try:
+                if not public:
+                    principal = bootstrap.services().tokens.verify(request.headers.get("authorization"))
+                parsed = parse_body(body, request) if body is not None else None
+                result = fn(request=request, principal=principal, body=parsed, **params)
+                response = result if isinstance(result, Response) else json_response(result, status)
+            except SpsrError as err:
+                response = error_response(err)
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            # ids only: never the body, a name, a PINFL or a phone number
+            logger.info("request", extra={
+                "route": f"{method} {path}", "status": response.status_code, "duration_ms": duration_ms,
+                "role": principal.role if principal else None, "subject": principal.subject if principal else None,
+                "error_code": _error_code(response),
+            })
+            return response
+
+        return view
+
+    return decorate
+
+
+def _error_code(response: Response) -> str | None:
+    if response.status_code < 400 or not isinstance(response.body, str):
+        return None
+    try:
+        return str(json.loads(response.body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,197 @@
+"""Request bodies, validated at the edge with pydantic (extra fields are refused).
+
+Each validator that can fail on an identifier raises a ``PydanticCustomError`` whose type is the
+stable error code the API returns (``invalid_pinfl``, ``invalid_phone``, ...). Messages never echo
+the value that was sent.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
+from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
+from chalicelib.domain.identifiers import is_luhn_valid, is_well_formed_pinfl
+
+_ID_DOCUMENT = re.compile(r"^[A-Z]{2}[0-9]{7}$")
+_BIRTH_CERTIFICATE = re.compile(r"^[A-Z]{1,4}-[A-Z]{2} ?[0-9]{7}$")
+_NAME = re.compile(r"^[^\d\x00-\x1f<>{}\[\]\\/\"]{1,60}$")
+
+
+def _pinfl(value: str) -> str:
+    if not is_well_formed_pinfl(value):
+        raise PydanticCustomError("invalid_pinfl", "a PINFL is 14 digits with a valid check digit")
+    return value
+
+
+def _phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "UZ")
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("invalid_phone", "not a phone number") from None
+    if number.country_code != 998 or not phonenumbers.is_valid_number(number):
+        raise PydanticCustomError("invalid_phone", "a mobile number in Uzbekistan (+998) is required")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _name(value: str) -> str:
+    value = value.strip()
+    if not _NAME.match(value):
+        raise PydanticCustomError("invalid_name", "a name is 1 to 60 letters, without digits or markup")
+    return value
+
+
+Pinfl = Annotated[str, AfterValidator(_pinfl)]
+Phone = Annotated[str, AfterValidator(_phone)]
+Name = Annotated[str, AfterValidator(_name)]
+Programme = Literal["child_allowance", "material_assistance", "disabled_child_caregiver", "maternity_non_state"]
+Channel = Literal["mahalla", "pension_fund", "portal", "mobile"]
+Language = Literal["uz-Latn", "uz-Cyrl", "ru", "kaa"]
+Relationship = Literal["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
+DocumentKind = Literal["id_document", "birth_certificate", "disability_certificate", "income_statement", "other"]
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+
+assert set(PROGRAMMES) == set(Programme.__args__)  # type: ignore[attr-defined]
+assert set(CHANNELS) == set(Channel.__args__)  # type: ignore[attr-defined]
+assert set(RELATIONSHIPS) == set(Relationship.__args__)  # type: ignore[attr-defined]
+assert set(DOCUMENT_KINDS) == set(DocumentKind.__args__)  # type: ignore[attr-defined]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IdentityDocumentIn(Strict):
+    kind: Literal["passport", "id_card", "birth_certificate"]
+    number: str = Field(max_length=20)
+
+    @model_validator(mode="after")
+    def _number_format(self) -> IdentityDocumentIn:
+        pattern = _BIRTH_CERTIFICATE if self.kind == "birth_certificate" else _ID_DOCUMENT
+        if not pattern.match(self.number):
+            expected = "series and 7 digits, e.g. I-TN 1234567" if self.kind == "birth_certificate" \
+                else "2 letters and 7 digits"
+            raise PydanticCustomError("invalid_document_number", f"a {self.kind} number is {expected}")
+        return self
+
+    def to_domain(self) -> Document:
+        return Document(kind=self.kind, number=self.number)
+
+
+class MemberIn(Strict):
+    pinfl: Pinfl
+    document: IdentityDocumentIn
+    surname: Name
+    given_name: Name
+    patronymic: Name | None = None
+    birth_date: date
+    sex: Literal["M", "F"]
+    relationship: Relationship
+    phone: Phone | None = None
+    language: Language = "uz-Latn"
+
+    @model_validator(mode="after")
+    def _plausible(self) -> MemberIn:
+        today = date.today()
+        if self.birth_date > today or self.birth_date.year < 1900:
+            raise PydanticCustomError("invalid_birth_date", "the birth date must be between 1900 and today")
+        age = today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month,
+                                                                                 self.birth_date.day))
+        if age >= 16 and self.document.kind == "birth_certificate":
+            raise PydanticCustomError("invalid_document_kind", "a person aged 16 or more needs an ID card or passport")
+        return self
+
+    def to_domain(self) -> Member:
+        return Member(person_id="", pinfl=self.pinfl, surname=self.surname, given_name=self.given_name,
+                      patronymic=self.patronymic, birth_date=self.birth_date, sex=self.sex,
+                      relationship=self.relationship, document=self.document.to_domain(), phone=self.phone,
+                      language=self.language)
+
+
+class AddressIn(Strict):
+    region_code: str = Field(pattern=r"^[0-9]{4}$")
+    district_code: str = Field(pattern=r"^[0-9]{7}$")
+    mahalla_code: str = Field(pattern=r"^[0-9]{10}$")
+    address_line: str = Field(default="", max_length=200)
+
+    def to_domain(self) -> Address:
+        return Address(**self.model_dump())
+
+
+class BankAccountIn(Strict):
+    kind: Literal["card", "account"]
+    number: str
+    bank_code: str = Field(default="XALQ", pattern=r"^[A-Z0-9]{2,11}$")
+
+    @model_validator(mode="after")
+    def _number(self) -> BankAccountIn:
+        if self.kind == "card" and not (re.fullmatch(r"[0-9]{16}", self.number) and is_luhn_valid(self.number)):
+            raise PydanticCustomError("invalid_card_number", "a card number is 16 digits with a valid check digit")
+        if self.kind == "account" and not re.fullmatch(r"[0-9]{20}", self.number):
+            raise PydanticCustomError("invalid_account_number", "an account number is 20 digits")
+        return self
+
+    def to_domain(self) -> BankAccount:
+        return BankAccount(kind=self.kind, number=self.number, bank_code=self.bank_code)
+
+
+class ApplicationIn(Strict):
+    programmes: list[Programme] = Field(min_length=1, max_length=4)
+    channel: Channel
+    address: AddressIn
+    applicant_pinfl: Pinfl
+    members: list[MemberIn] = Field(min_length=1, max_length=40)
+    bank_account: BankAccountIn | None = None
+
+    @model_validator(mode="after")
+    def _unique_programmes(self) -> ApplicationIn:
+        if len(set(self.programmes)) != len(self.programmes):
+            raise PydanticCustomError("duplicate_programme", "each programme is requested once")
+        return self
+
+
+class HouseholdPatch(Strict):
+    version: int = Field(ge=1)
+    address: AddressIn | None = None
+    bank_account: BankAccountIn | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class MemberPatch(Strict):
+    version: int = Field(ge=1)
+    surname: Name | None = None
+    given_name: Name | None = None
+    patronymic: Name | None = None
+    phone: Phone | None = None
+    language: Language | None = None
+    relationship: Relationship | None = None
+    document: IdentityDocumentIn | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+    def changed_fields(self) -> dict[str, object]:
+        fields = self.model_dump(exclude_unset=True, exclude={"version", "reason", "document"})
+        if self.document is not None:
+            fields["document"] = self.document.to_domain()
+        return fields
+
+
+class MemberAdd(Strict):
+    version: int = Field(ge=1)
+    member: MemberIn
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class DocumentUploadIn(Strict):
+    kind: DocumentKind
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(gt=0)
+
+
+class AssessmentPreviewIn(Strict):
+    evidence: dict[str, object]

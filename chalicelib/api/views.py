@@ -1,0 +1,29 @@
+"""What the API returns for each record: the stored shape, with bank numbers masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters import codec
+from chalicelib.domain.applications import Application
+from chalicelib.domain.households import ChangeRecord, Household, as_plain
+
+
+def household_view(h: Household) -> dict[str, Any]:
+    out: dict[str, Any] = codec.household_to(h)
+    if h.bank_account is not None:
+        out["bank_account"]["number"] = h.bank_account.masked()
+    return out
+
+
+def application_view(a: Application) -> dict[str, Any]:
+    return codec.application_to(a)
+
+
+def change_view(c: ChangeRecord) -> dict[str, Any]:
+    out: dict[str, Any] = as_plain(c)
+    for side in ("old", "new"):
+        bank = out[side].get("bank_account")
+        if isinstance(bank, dict) and bank.get("number"):
+            bank["number"] = "*" * (len(bank["number"]) - 4) + bank["number"][-4:]
+    return out

@@ -1,0 +1,72 @@
+"""One Settings model, read from the environment once per process.
+
+Every knob the registry has lives here, with its default for local runs. Handlers never read
+``os.environ`` themselves; ``bootstrap`` builds adapters from a ``Settings`` instance.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Local development only: the dev token issuer (devstack.token) signs with this secret. On AWS the
+# tokens come from Cognito and are checked against its JWKS (SPSR_JWKS_URL), never with this value.
+LOCAL_DEV_JWT_SECRET = "spsr-local-dev-secret-not-for-production"  # noqa: S105
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: str = "local"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    registry_table: str = "spsr-registry"
+    applications_table: str = "spsr-applications"
+    assignments_table: str = "spsr-assignments"
+    documents_bucket: str = "spsr-documents"
+    # Applications received after this day of the month (Tashkent time) join next month's cycle.
+    cutoff_day: int = Field(default=15, ge=1, le=28)
+    timezone: str = "Asia/Tashkent"
+    max_document_bytes: int = 10 * 1024 * 1024
+    document_content_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
+    upload_url_seconds: int = 900
+    jwt_secret: str | None = LOCAL_DEV_JWT_SECRET
+    jwt_issuer: str = "spsr-local-dev"
+    jwt_audience: str = "spsr-api"
+    jwks_url: str | None = None
+    page_size_max: int = 100
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        mapping = {
+            "SPSR_STAGE": "stage",
+            "AWS_REGION": "region",
+            "AWS_DEFAULT_REGION": "region",
+            "AWS_ENDPOINT_URL": "endpoint_url",
+            "SPSR_REGISTRY_TABLE": "registry_table",
+            "SPSR_APPLICATIONS_TABLE": "applications_table",
+            "SPSR_ASSIGNMENTS_TABLE": "assignments_table",
+            "SPSR_DOCUMENTS_BUCKET": "documents_bucket",
+            "SPSR_CUTOFF_DAY": "cutoff_day",
+            "SPSR_MAX_DOCUMENT_BYTES": "max_document_bytes",
+            "SPSR_JWT_SECRET": "jwt_secret",
+            "SPSR_JWT_ISSUER": "jwt_issuer",
+            "SPSR_JWT_AUDIENCE": "jwt_audience",
+            "SPSR_JWKS_URL": "jwks_url",
+        }
+        for var, field in mapping.items():
+            if env.get(var):
+                values[field] = env[var]
+        if values.get("jwks_url"):
+            # Cognito-signed tokens only: the local shared secret must never be accepted on AWS.
+            values["jwt_secret"] = None
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,156 @@
+"""Households and their members: the registry's record of who lives together and where.
+
+Pure data and rules; validation of identifiers happens at the API edge (``chalicelib.api.schemas``)
+and again here where an invariant spans several members (one head, unique PINFLs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from chalicelib.domain.errors import Conflict, ValidationFailed
+
+RELATIONSHIPS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
+LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
+MAX_MEMBERS = 40
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str  # passport, id_card or birth_certificate
+    number: str
+
+
+@dataclass(frozen=True)
+class Member:
+    person_id: str
+    pinfl: str
+    surname: str
+    given_name: str
+    birth_date: date
+    sex: str
+    relationship: str
+    document: Document
+    patronymic: str | None = None
+    phone: str | None = None
+    language: str = "uz-Latn"
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+@dataclass(frozen=True)
+class Address:
+    region_code: str
+    district_code: str
+    mahalla_code: str
+    address_line: str = ""
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """Where benefits are paid: a payment card (16 digits) or a bank account (20 digits)."""
+
+    kind: str  # card or account
+    number: str
+    bank_code: str = "XALQ"
+
+    def masked(self) -> str:
+        return f"{'*' * (len(self.number) - 4)}{self.number[-4:]}"
+
+
+@dataclass(frozen=True)
+class Household:
+    household_id: str
+    address: Address
+    members: tuple[Member, ...]
+    bank_account: BankAccount | None = None
+    version: int = 1
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def head(self) -> Member:
+        return next(m for m in self.members if m.relationship == "head")
+
+    def member(self, person_id: str) -> Member | None:
+        return next((m for m in self.members if m.person_id == person_id), None)
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One accepted change to a household or one of its members, kept forever."""
+
+    household_id: str
+    version: int
+    at: str
+    actor_id: str
+    actor_role: str
+    action: str
+    target: str  # "household" or "member:<person_id>"
+    old: dict[str, Any] = field(default_factory=dict)
+    new: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+
+def check_members(members: tuple[Member, ...] | list[Member], field_prefix: str = "members") -> None:
+    """Invariants over a whole household: one head, unique people, at most MAX_MEMBERS."""
+    if not members:
+        raise ValidationFailed("a household needs at least one member", field=field_prefix)
+    if len(members) > MAX_MEMBERS:
+        raise ValidationFailed(f"a household has at most {MAX_MEMBERS} members", field=field_prefix)
+    heads = [i for i, m in enumerate(members) if m.relationship == "head"]
+    if len(heads) != 1:
+        raise ValidationFailed("exactly one member must be the head", field=field_prefix, code="one_head_required")
+    seen_pinfl: dict[str, int] = {}
+    seen_ids: set[str] = set()
+    for i, m in enumerate(members):
+        if m.pinfl in seen_pinfl:
+            raise ValidationFailed(
+                f"members {seen_pinfl[m.pinfl]} and {i} have the same PINFL",
+                field=f"{field_prefix}[{i}].pinfl",
+                code="duplicate_member",
+            )
+        seen_pinfl[m.pinfl] = i
+        if m.person_id and m.person_id in seen_ids:
+            raise ValidationFailed("duplicate person id", field=f"{field_prefix}[{i}]", code="duplicate_member")
+        seen_ids.add(m.person_id)
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields that differ, as (old values, new values)."""
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return {k: old.get(k) for k in keys}, {k: new.get(k) for k in keys}
+
+
+def expect_version(household: Household, expected: int) -> None:
+    if household.version != expected:
+        raise Conflict(
+            f"household {household.household_id} is at version {household.version}, not {expected}; "
+            "reload it and apply the change again",
+            field="version",
+            code="stale_version",
+        )
+
+
+def with_member_replaced(household: Household, member: Member) -> Household:
+    members = tuple(member if m.person_id == member.person_id else m for m in household.members)
+    return replace(household, members=members)
+
+
+def as_plain(value: Any) -> Any:
+    """A dataclass (or nested ones) as JSON-ready plain data; dates become ISO strings."""
+    if hasattr(value, "__dataclass_fields__"):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

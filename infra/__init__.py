@@ -1,0 +1,1 @@
+"""Infrastructure definitions: the one place tables, buckets and their indexes are described."""

@@ -1,0 +1,167 @@
+"""Tables and buckets, defined once.
+
+The CDK app (``infra/cdk_app.py``), the local stack (``devstack``) and the tests all create their
+resources from these definitions, so what the tests run against is what gets deployed.
+
+Key design and the access patterns it serves
+============================================
+
+Registry table (``spsr-registry``): households with their members embedded, the change log, and
+the PINFL index that keeps a person in one household only.
+
+=====================================  ==========================  ==================================
+item                                   pk / sk                     access pattern
+=====================================  ==========================  ==================================
+household (members embedded)           HH#<household_id> / META   get a household with its members;
+                                                                   optimistic lock on ``version``
+change record                          HH#<household_id> /         the household's history, oldest
+                                       CHANGE#<version:010d>       first (Query begins_with CHANGE#)
+PINFL claim                            PINFL#<pinfl> / PERSON      find a person's household by PINFL;
+                                                                   a conditional put keeps it unique
+=====================================  ==========================  ==================================
+
+Applications table (``spsr-applications``):
+
+=====================================  ==========================  ==================================
+item                                   pk / sk                     access pattern
+=====================================  ==========================  ==================================
+application                            APP#<application_id> /      get one application
+                                       META
+household-month guard                  GUARD#<household>#<month>   at most one application per
+                                       / GUARD                     household and cycle month
+=====================================  ==========================  ==================================
+
+Application indexes (sort key ``<cycle_month>#<created_at>#<application_id>`` everywhere, so a
+cycle month is a ``begins_with`` and pages come oldest first):
+
+- ``by_mahalla`` (pk ``mahalla_code``): a mahalla worker's list;
+- ``by_district`` (pk ``district_code``): district staff;
+- ``by_region`` (pk ``region_code``): region staff;
+- ``by_household`` (pk ``household_id``): a citizen's own applications;
+- ``by_cycle`` (pk ``cycle_month``, sort ``<created_at>#<application_id>``): national lists and the
+  aggregate counts. Status filters are applied to the page (FilterExpression).
+
+Assignments table (``spsr-assignments``): what decisions grant, read by the monthly payroll.
+
+=====================================  ==========================  ==================================
+item                                   pk / sk                     access pattern
+=====================================  ==========================  ==================================
+assignment                             ASG#<assignment_id> / META  get one; a conditional put makes a
+                                                                   re-recorded decision add nothing
+=====================================  ==========================  ==================================
+
+- ``by_household`` (pk ``household_id``, sort ``first_month#assignment_id``): a family's benefits;
+- ``by_status`` (pk ``<status>#<shard 00..15>``, sort ``first_month#assignment_id``): the payroll
+  freeze reads every active assignment starting on or before a month, 16 shards in parallel, so no
+  single partition holds two million items.
+
+Numbers are stored as DynamoDB numbers from Python ``int``; no item ever holds a float.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+APPLICATION_INDEXES = ("by_mahalla", "by_district", "by_region", "by_household")
+
+
+def _index(name: str, pk: str, sk: str) -> dict[str, Any]:
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def registry_table(name: str) -> dict[str, Any]:
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
+def applications_table(name: str) -> dict[str, Any]:
+    attrs = ["pk", "sk", "mahalla_code", "district_code", "region_code", "household_id", "cycle_month",
+             "list_sk", "cycle_sk"]
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            _index("by_mahalla", "mahalla_code", "list_sk"),
+            _index("by_district", "district_code", "list_sk"),
+            _index("by_region", "region_code", "list_sk"),
+            _index("by_household", "household_id", "list_sk"),
+            _index("by_cycle", "cycle_month", "cycle_sk"),
+        ],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
+def assignments_table(name: str) -> dict[str, Any]:
+    attrs = ["pk", "sk", "household_id", "status_shard", "start_sk"]
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            _index("by_household", "household_id", "start_sk"),
+            _index("by_status", "status_shard", "start_sk"),
+        ],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
+def documents_bucket_encryption() -> dict[str, Any]:
+    return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
+
+
+def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
+    """Creates every table and bucket named by ``settings`` (``chalicelib.config.Settings``).
+
+    Idempotent: existing ones are left as they are.
+    """
+    existing = set(dynamodb.list_tables().get("TableNames", []))
+    specs = (registry_table(settings.registry_table), applications_table(settings.applications_table),
+             assignments_table(settings.assignments_table))
+    for spec in specs:
+        if spec["TableName"] not in existing:
+            dynamodb.create_table(**spec)
+            dynamodb.get_waiter("table_exists").wait(TableName=spec["TableName"])
+    documents_bucket, region = settings.documents_bucket, settings.region
+    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if documents_bucket not in buckets:
+        kwargs: dict[str, Any] = {"Bucket": documents_bucket}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        s3.put_bucket_encryption(
+            Bucket=documents_bucket, ServerSideEncryptionConfiguration=documents_bucket_encryption()
+        )
+        s3.put_public_access_block(
+            Bucket=documents_bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            },
+        )
+
+
+def cfn_table_properties(spec: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation ``AWS::DynamoDB::Table`` properties for a table definition above.
+
+    The boto3 ``create_table`` arguments and the CloudFormation properties differ in one name
+    (``SSESpecification.Enabled`` is ``SSEEnabled``); everything else carries over unchanged.
+    """
+    props = {k: v for k, v in spec.items() if k != "SSESpecification"}
+    props["SSESpecification"] = {"SSEEnabled": spec.get("SSESpecification", {}).get("Enabled", True)}
+    props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    return props

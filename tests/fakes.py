@@ -1,0 +1,118 @@
+"""In-memory implementations of the ports, for unit tests of the services (no AWS, no mocks)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from chalicelib.domain.applications import Application
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.households import ChangeRecord, Household
+from chalicelib.ports import ApplicationQuery, Page, UploadTicket
+
+
+@dataclass
+class FixedClock:
+    at: datetime = field(default_factory=lambda: datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._n):04d}"
+
+
+class FakeHouseholds:
+    def __init__(self) -> None:
+        self.items: dict[str, Household] = {}
+        self.pinfls: dict[str, tuple[str, str]] = {}
+        self.change_log: dict[str, list[ChangeRecord]] = {}
+
+    def get(self, household_id: str) -> Household | None:
+        return self.items.get(household_id)
+
+    def find_by_pinfl(self, pinfl: str) -> tuple[str, str] | None:
+        return self.pinfls.get(pinfl)
+
+    def _claim(self, household: Household, pinfls: tuple[str, ...]) -> None:
+        if any(p in self.pinfls for p in pinfls):
+            raise Conflict("member registered elsewhere", field="members", code="member_in_other_household")
+        ids = {m.pinfl: m.person_id for m in household.members}
+        for p in pinfls:
+            self.pinfls[p] = (household.household_id, ids[p])
+
+    def add(self, household: Household, change: ChangeRecord) -> None:
+        if household.household_id in self.items:
+            raise Conflict("exists", code="household_exists")
+        self._claim(household, tuple(m.pinfl for m in household.members))
+        self.items[household.household_id] = household
+        self.change_log[household.household_id] = [change]
+
+    def save(self, household: Household, expected_version: int, change: ChangeRecord,
+             claim_pinfls: tuple[str, ...] = ()) -> None:
+        if self.items[household.household_id].version != expected_version:
+            raise Conflict("stale", field="version", code="stale_version")
+        self._claim(household, claim_pinfls)
+        self.items[household.household_id] = household
+        self.change_log[household.household_id].append(change)
+
+    def changes(self, household_id: str) -> list[ChangeRecord]:
+        return list(self.change_log.get(household_id, []))
+
+
+class FakeApplications:
+    def __init__(self) -> None:
+        self.items: dict[str, Application] = {}
+        self.guards: dict[tuple[str, str], str] = {}
+
+    def add(self, application: Application) -> None:
+        key = (application.household_id, application.cycle_month)
+        if key in self.guards:
+            raise Conflict("already applied", field="household", code="application_exists")
+        self.guards[key] = application.application_id
+        self.items[application.application_id] = application
+
+    def get(self, application_id: str) -> Application | None:
+        return self.items.get(application_id)
+
+    def save(self, application: Application, expected_version: int) -> None:
+        if self.items[application.application_id].version != expected_version:
+            raise Conflict("stale", field="version", code="stale_version")
+        self.items[application.application_id] = application
+
+    def list(self, query: ApplicationQuery) -> Page:
+        def matches(a: Application) -> bool:
+            code = {"mahalla": a.address.mahalla_code, "district": a.address.district_code,
+                    "region": a.address.region_code, "household": a.household_id, "national": ""}[query.level]
+            return (code == query.code and (query.cycle_month in (None, a.cycle_month))
+                    and (query.status in (None, a.status)))
+
+        found = sorted((a for a in self.items.values() if matches(a)), key=lambda a: a.created_at)
+        start = int(query.cursor or 0)
+        page = found[start:start + query.limit]
+        more = start + query.limit < len(found)
+        return Page(items=page, cursor=str(start + query.limit) if more else None)
+
+    def count_by(self, cycle_month: str) -> dict[tuple[str, str, str], int]:
+        counts: dict[tuple[str, str, str], int] = {}
+        for a in self.items.values():
+            if a.cycle_month == cycle_month:
+                for p in a.programmes:
+                    key = (a.address.region_code, a.status, p)
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+class FakeDocumentStore:
+    def __init__(self) -> None:
+        self.tickets: list[tuple[str, str, int]] = []
+
+    def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket:
+        self.tickets.append((key, content_type, max_bytes))
+        return UploadTicket(url="https://uploads.example/" + key, fields={"key": key}, expires_in=expires_in)

@@ -144,9 +144,7 @@ def _normalise(application: Any) -> _Application:
         pid = _get(m, "person_id") or _get(m, "id")
         pinfl = _get(m, "pinfl")
         if not pid or not pinfl:
-            raise ValidationFailed(
-                "member needs person_id and pinfl", field=f"members[{k}]", code="member_incomplete"
-            )
+            raise ValidationFailed("member needs person_id and pinfl", field=f"members[{k}]", code="member_incomplete")
         members.append(
             _Member(
                 person_id=str(pid),

@@ -69,21 +69,15 @@ def openapi_document(agency: str) -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "the person's facts",
-                            "content": {
-                                "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
-                            },
+                            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
                         },
                         "404": {
                             "description": "no record for this person (a valid empty answer)",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                            },
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                         },
                         "400": {
                             "description": "the request is not understood",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                            },
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                         },
                         "500": {"description": "the service failed; retry later"},
                     },

@@ -70,9 +70,7 @@ def start_all(
     try:
         for k, name in enumerate(agencies):
             f = Faults.from_dict(dict(faults[name])) if faults and name in faults else None
-            servers[name] = build_server(
-                name, index, port=base_port + k if base_port else 0, faults=f
-            ).start()
+            servers[name] = build_server(name, index, port=base_port + k if base_port else 0, faults=f).start()
     except Exception:
         for s in servers.values():
             s.stop()

@@ -115,9 +115,7 @@ _NOT_FOUND = _json(404, {"error": {"code": "not_found", "message": "no record fo
 # REST agencies
 
 
-def _rest(
-    answer: Callable[[Entry, dict[str, Any]], dict[str, Any] | None], path: str, index: PopulationIndex
-):
+def _rest(answer: Callable[[Entry, dict[str, Any]], dict[str, Any] | None], path: str, index: PopulationIndex):
     """A REST handler: POST ``path`` with {"pinfl", ...}; 404 when unknown or when ``answer`` says None."""
 
     def handler(method: str, req_path: str, query: dict[str, str], body: bytes) -> Response:
@@ -392,10 +390,7 @@ def soap_envelope(inner: str) -> bytes:
 
 
 def soap_fault(message: str, code: str = "soapenv:Server") -> Response:
-    inner = (
-        f"<soapenv:Fault><faultcode>{code}</faultcode>"
-        f"<faultstring>{escape(message)}</faultstring></soapenv:Fault>"
-    )
+    inner = f"<soapenv:Fault><faultcode>{code}</faultcode><faultstring>{escape(message)}</faultstring></soapenv:Fault>"
     return 500, "text/xml; charset=utf-8", soap_envelope(inner)
 
 
@@ -437,9 +432,7 @@ def _soap_handler(
                 parts.append(f"<tns:{name}>{text}</tns:{name}>")
         for item in out.get("items", []):
             parts.append(_soap_item(spec.item_name or "item", item))
-        inner = (
-            f'<tns:{spec.operation}Response xmlns:tns="{ns}">{"".join(parts)}</tns:{spec.operation}Response>'
-        )
+        inner = f'<tns:{spec.operation}Response xmlns:tns="{ns}">{"".join(parts)}</tns:{spec.operation}Response>'
         return 200, "text/xml; charset=utf-8", soap_envelope(inner)
 
     return handler
@@ -483,9 +476,7 @@ def enforcement_answer(e: Entry | None, args: dict[str, str]) -> dict[str, Any]:
     if e is None:
         return {"status": "NOT_FOUND"}
     months = _months(args.get("fromMonth", "0000-01"), args.get("toMonth", "9999-12"))
-    items = [
-        {"direction": "PAID", "month": m, "amount": a} for m, a in e.person.alimony_paid if m in months
-    ] + [
+    items = [{"direction": "PAID", "month": m, "amount": a} for m, a in e.person.alimony_paid if m in months] + [
         {"direction": "RECEIVED", "month": i.month, "amount": i.amount}
         for i in e.person.incomes
         if i.source == "alimony_received" and i.month in months
@@ -505,17 +496,13 @@ SOAP_ANSWERS = {
 # building the servers
 
 
-def build_server(
-    agency: str, index: PopulationIndex, *, port: int = 0, faults: Faults | None = None
-) -> AgencyServer:
+def build_server(agency: str, index: PopulationIndex, *, port: int = 0, faults: Faults | None = None) -> AgencyServer:
     """The stub server of one agency (not started)."""
     if agency in REST_AGENCIES:
         path, answer = REST_AGENCIES[agency]
         spec_file = HERE / "openapi" / f"{agency}.yaml"
         docs = {"/openapi.yaml": ("application/yaml", spec_file.read_bytes())} if spec_file.exists() else {}
-        return AgencyServer(
-            agency, "rest", _rest(answer, path, index), port=port, faults=faults, documents=docs
-        )
+        return AgencyServer(agency, "rest", _rest(answer, path, index), port=port, faults=faults, documents=docs)
     if agency == "civil_registry":
         handler = _dci_answer(
             "crvs.gov.uz",

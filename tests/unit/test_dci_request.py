@@ -34,9 +34,7 @@ def _request_validator(spec_name: str) -> jsonschema.protocols.Validator:
     spec = _spec(spec_name)
     if spec is None:
         pytest.skip(f"{spec_name} not found")
-    body = spec["paths"]["/registry/sync/search"]["post"]["requestBody"]["content"]["application/json"][
-        "schema"
-    ]
+    body = spec["paths"]["/registry/sync/search"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     schema = {**copy.deepcopy(body), "components": spec["components"]}
     return jsonschema.Draft7Validator(schema)
 

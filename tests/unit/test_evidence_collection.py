@@ -175,10 +175,7 @@ def test_iron_notebook_from_the_application_or_local_government() -> None:
         )
 
     assert collect_evidence(app(), [tax()], InMemoryAccessLog()).evidence["iron_notebook"] is False
-    assert (
-        collect_evidence(app(iron_notebook=True), [tax()], InMemoryAccessLog()).evidence["iron_notebook"]
-        is True
-    )
+    assert collect_evidence(app(iron_notebook=True), [tax()], InMemoryAccessLog()).evidence["iron_notebook"] is True
     assert collect_evidence(app(), [FakeAgency("local_government", listed)], InMemoryAccessLog()).evidence[
         "iron_notebook"
     ]
@@ -201,9 +198,7 @@ def test_an_application_object_is_accepted() -> None:
         members: list[Member] = field(default_factory=list)
         programmes: tuple[str, ...] = ("material_assistance",)
 
-    a = Application(
-        "app-1", "2026-11", "off-1", [Member("p-1", PINFL["p-1"], date(1988, 5, 15), "M", "head")]
-    )
+    a = Application("app-1", "2026-11", "off-1", [Member("p-1", PINFL["p-1"], date(1988, 5, 15), "M", "head")])
     result = collect_evidence(a, [tax()], InMemoryAccessLog())
     assert result.evidence["members"][0]["id"] == "p-1"
     assert result.evidence["programmes"] == ["material_assistance"]

@@ -54,9 +54,7 @@ def build_search_request(
         if reg_event_type:
             criteria["reg_event_type"] = reg_event_type
         # DCI locales are ISO 639-3 codes
-        items.append(
-            {"reference_id": ref.person_id, "timestamp": now, "search_criteria": criteria, "locale": "uzb"}
-        )
+        items.append({"reference_id": ref.person_id, "timestamp": now, "search_criteria": criteria, "locale": "uzb"})
     return {
         "header": {
             "version": "1.0.0",
@@ -154,17 +152,13 @@ class _DciClient:
         body = build_search_request(
             query, receiver_id=self.receiver_id, reg_type=self.reg_type, reg_event_type=self.reg_event_type
         )
-        status, data = post_json(
-            self.name, self.base_url + "/registry/sync/search", body, timeout_s=self.timeout_s
-        )
+        status, data = post_json(self.name, self.base_url + "/registry/sync/search", body, timeout_s=self.timeout_s)
         if status != 200:
             raise AgencyMalformedAnswer(self.name, f"unexpected HTTP {status}")
         try:
             answer = SearchAnswer.model_validate(data)
         except ValidationError as e:
-            raise AgencyMalformedAnswer(
-                self.name, f"not a DCI search answer ({e.error_count()} errors)"
-            ) from None
+            raise AgencyMalformedAnswer(self.name, f"not a DCI search answer ({e.error_count()} errors)") from None
         if answer.header.status == "rjct":
             raise AgencyUnavailable(self.name, "search rejected")
         items = {i.reference_id: i for i in answer.message.search_response}
@@ -214,9 +208,7 @@ class CivilRegistryClient(_DciClient):
             raise AgencyMalformedAnswer(self.name, f"person record ({e.error_count()} errors)") from None
         if pinfl not in {i.identifier_value for i in p.identifier}:
             raise AgencyMalformedAnswer(self.name, "answer is about another person")
-        parents = tuple(
-            x.identifier_value for x in (p.parent1_identifier, p.parent2_identifier) if x is not None
-        )
+        parents = tuple(x.identifier_value for x in (p.parent1_identifier, p.parent2_identifier) if x is not None)
         return PersonFacts(
             birth_date=_parse_date(self.name, p.birth_date),
             sex="M" if p.sex == "male" else "F",

@@ -59,9 +59,7 @@ class _SoapClient:
                 adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
-                transport = zeep.Transport(
-                    session=session, timeout=self.timeout_s, operation_timeout=self.timeout_s
-                )
+                transport = zeep.Transport(session=session, timeout=self.timeout_s, operation_timeout=self.timeout_s)
                 client = zeep.Client(str(self.wsdl_path), transport=transport)
                 binding = f"{{{self.namespace}}}{self.service}Binding"
                 self._service = client.create_service(binding, self.endpoint)
@@ -125,9 +123,7 @@ class CadastreClient(_SoapClient):
     operation = "GetPropertiesByOwner"
 
     def facts(self, ref: PersonRef, answer: Any, query: AgencyQuery) -> PersonFacts:
-        return PersonFacts(
-            real_estate=[{"kind": p.kind, "owner_id": ref.person_id} for p in answer.property or []]
-        )
+        return PersonFacts(real_estate=[{"kind": p.kind, "owner_id": ref.person_id} for p in answer.property or []])
 
 
 class TrafficPoliceClient(_SoapClient):

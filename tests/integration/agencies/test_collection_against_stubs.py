@@ -51,9 +51,7 @@ def application(h: SynthHousehold, **extra: Any) -> dict[str, Any]:
 
 def clients(agencies: RunningAgencies, short: tuple[str, ...] = ()) -> list[Any]:
     return [
-        build_agency_client(
-            n, agencies.urls[n], timeout_s=SHORT_TIMEOUT_S if n in short else NORMAL_TIMEOUT_S
-        )
+        build_agency_client(n, agencies.urls[n], timeout_s=SHORT_TIMEOUT_S if n in short else NORMAL_TIMEOUT_S)
         for n in AGENCY_NAMES
     ]
 
@@ -75,9 +73,7 @@ def interesting(households: list[SynthHousehold]) -> list[SynthHousehold]:
         lambda h: any(p.military_conscript for p in h.members),
         lambda h: any(p.detained for p in h.members),
         lambda h: any(p.job_seeker_registered for p in h.members),
-        lambda h: any(
-            i.source in ("pension", "public_works", "sp_benefit") for p in h.members for i in p.incomes
-        ),
+        lambda h: any(i.source in ("pension", "public_works", "sp_benefit") for p in h.members for i in p.incomes),
     ]
     for f in features:
         h = next((h for h in households if f(h)), None)
@@ -234,9 +230,9 @@ def test_faults_are_switched_through_the_admin_endpoint(clean_agencies: RunningA
     url = clean_agencies.urls["defence"] + "/_faults"
 
     def post(body: bytes) -> tuple[int, dict[str, Any]]:
-        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
+        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=2) as r:  # noqa: S310 - loopback URL
+            with urllib.request.urlopen(req, timeout=2) as r:
                 return r.status, json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
@@ -259,9 +255,7 @@ def test_start_all_applies_faults_given_at_start() -> None:
     # Given a tax authority started in malformed mode / Then its connector reports a malformed answer
     with start_all(5, faults={"tax": {"mode": "malformed"}}, agencies=("tax",)) as running:
         h = running.index.households[0]
-        result = collect_evidence(
-            application(h), build_agency_clients(running.urls), InMemoryAccessLog(), retries=0
-        )
+        result = collect_evidence(application(h), build_agency_clients(running.urls), InMemoryAccessLog(), retries=0)
         assert [(m.agency, m.kind) for m in result.missing_sources] == [("tax", "malformed_answer")]
         assert set(running.urls) == {"tax"}
 

@@ -15,16 +15,14 @@ from devstack.agencies.services import REST_AGENCIES
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback URL
+    with urllib.request.urlopen(url, timeout=2) as r:
         return r.read()
 
 
 def _post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    req = urllib.request.Request(  # noqa: S310 - loopback URL
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=2) as r:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=2) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
@@ -34,9 +32,7 @@ def test_rest_answers_fit_the_published_openapi(clean_agencies: RunningAgencies)
     hs = clean_agencies.index.households
     people = [p for h in hs[:40] for p in h.members]
     # plus the rarer records: conscripts, students, securities holders
-    people += [
-        p for h in hs for p in h.members if p.military_conscript or h.securities_owner_id == p.person_id
-    ]
+    people += [p for h in hs for p in h.members if p.military_conscript or h.securities_owner_id == p.person_id]
     for agency, (path, _) in REST_AGENCIES.items():
         # Given the document the stub publishes
         doc = yaml.safe_load(_get(clean_agencies.urls[agency] + "/openapi.yaml"))

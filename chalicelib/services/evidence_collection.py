@@ -88,6 +88,21 @@ class CollectionResult:
     def complete(self) -> bool:
         return not self.missing_sources
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (for a Step Functions task output or an audit record)."""
+        return {
+            "evidence": self.evidence,
+            "complete": self.complete,
+            "missing_sources": [m.to_dict() for m in self.missing_sources],
+            "stats": {
+                a: {"attempts": s.attempts, "duration_ms": s.duration_ms, "outcome": s.outcome}
+                for a, s in self.stats.items()
+            },
+            "deceased_member_ids": list(self.deceased_member_ids),
+            "not_known": {a: list(ids) for a, ids in self.not_known.items()},
+            "duration_ms": self.duration_ms,
+        }
+
 
 @dataclass(frozen=True)
 class _Member:

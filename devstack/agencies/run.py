@@ -2,7 +2,8 @@
 
     python -m devstack.agencies.run --size 2000 --seed 2026 --month 2026-11 --base-port 8700
 
-prints a JSON map {agency: url} on one line and serves until interrupted. Ports are base_port,
+prints a JSON map {agency: url} on one line (the value for SPSR_AGENCY_URLS) and serves until
+interrupted. Ports are base_port,
 base_port + 1, ... in the order of ``AGENCIES`` (0 picks free ports). In tests use ``start_all``:
 
     with start_all(200, faults={"tax": {"mode": "http_500"}}) as agencies:
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from devstack.agencies.server import AgencyServer, Faults
@@ -86,9 +88,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--month", default="2026-11", help="reference month YYYY-MM")
     ap.add_argument("--base-port", type=int, default=8700)
     ap.add_argument("--faults", default="{}", help='JSON, e.g. {"tax": {"latency_ms": 50}}')
+    ap.add_argument("--urls-file", help="also write the {agency: url} map to this file")
     a = ap.parse_args(argv)
     running = start_all(a.size, a.seed, a.month, a.base_port, faults=json.loads(a.faults))
     print(json.dumps(running.urls), flush=True)
+    if a.urls_file:
+        Path(a.urls_file).write_text(json.dumps(running.urls), encoding="utf-8")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -1,0 +1,79 @@
+"""Connectors to the government agencies the registry pulls evidence from (one per agency).
+
+``build_agency_clients(urls)`` builds every connector whose agency has a URL; the composition root
+calls it with the URLs from the settings. Protocols: REST (rest.py), DCI (dci.py), SOAP (soap.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from chalicelib.adapters.agencies.dci import CivilRegistryClient, DisabilityRegistryClient
+from chalicelib.adapters.agencies.rest import REST_SPECS, RestAgencyClient
+from chalicelib.adapters.agencies.soap import SOAP_CLIENTS
+from chalicelib.agency_ports import AgencyClient
+
+AGENCY_NAMES = (
+    "tax",
+    "civil_registry",
+    "disability",
+    "cadastre",
+    "traffic_police",
+    "pension_fund",
+    "penitentiary",
+    "labour",
+    "education",
+    "enforcement",
+    "depository",
+    "defence",
+    "local_government",
+)
+
+
+URLS_ENV = "SPSR_AGENCY_URLS"
+TIMEOUT_ENV = "SPSR_AGENCY_TIMEOUT_S"
+
+
+def agency_urls_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """{agency: base URL} from ``SPSR_AGENCY_URLS`` (a JSON object, as printed by the local launcher)
+    and ``SPSR_AGENCY_<NAME>_URL`` variables, which win over the JSON for their agency."""
+    urls: dict[str, str] = {}
+    raw = env.get(URLS_ENV, "").strip()
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise ValueError(f"{URLS_ENV} is not a JSON object") from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValueError(f"{URLS_ENV} must map agency names to URLs")
+        urls.update(parsed)
+    for name in AGENCY_NAMES:
+        v = env.get(f"SPSR_AGENCY_{name.upper()}_URL")
+        if v:
+            urls[name] = v
+    unknown = set(urls) - set(AGENCY_NAMES)
+    if unknown:
+        raise ValueError(f"unknown agencies: {sorted(unknown)}")
+    return urls
+
+
+def build_agency_client(name: str, url: str, *, timeout_s: float = 2.0) -> AgencyClient:
+    """The connector of agency ``name`` talking to ``url`` (base URL, no path)."""
+    if name in REST_SPECS:
+        return RestAgencyClient(name, url, timeout_s=timeout_s)
+    if name == "civil_registry":
+        return CivilRegistryClient(url, timeout_s=timeout_s)
+    if name == "disability":
+        return DisabilityRegistryClient(url, timeout_s=timeout_s)
+    if name in SOAP_CLIENTS:
+        return SOAP_CLIENTS[name](url, timeout_s=timeout_s)
+    raise ValueError(f"unknown agency {name!r}")
+
+
+def build_agency_clients(urls: Mapping[str, str], *, timeout_s: float = 2.0) -> list[AgencyClient]:
+    """Connectors for every agency in ``urls`` ({agency: base URL}), in AGENCY_NAMES order."""
+    unknown = set(urls) - set(AGENCY_NAMES)
+    if unknown:
+        raise ValueError(f"unknown agencies: {sorted(unknown)}")
+    return [build_agency_client(n, urls[n], timeout_s=timeout_s) for n in AGENCY_NAMES if n in urls]

@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import codec
+from chalicelib.agency_ports import AccessLogEntry
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, ValidationFailed
@@ -457,3 +458,41 @@ class DynamoDecisionRepository:
         if not items:
             return None
         return {k: v for k, v in from_item(items[0]).items() if k not in ("pk", "sk")}
+
+
+class DynamoAccessLog:
+    """The agency access log, beside the applications (pk ``ACCESS#<application_id>``), append-only.
+
+    One item per (agency, person, attempt) query: which agency, which person (by id), for which
+    application, on whose behalf, when, with what outcome. Read by auditors with the application.
+    """
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def record(self, entries: list[AccessLogEntry]) -> None:
+        items = []
+        for e in entries:
+            at = e.time.isoformat(timespec="milliseconds")
+            items.append(to_item({
+                "pk": f"ACCESS#{e.application_id}", "sk": f"{at}#{e.agency}#{e.person_id}#{e.attempt}",
+                "agency": e.agency, "person_id": e.person_id, "application_id": e.application_id,
+                "officer_id": e.officer_id, "at": at, "outcome": e.outcome, "duration_ms": e.duration_ms,
+                "attempt": e.attempt,
+            }))
+        for start in range(0, len(items), 25):
+            batch = {self._table: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
+            while batch:
+                batch = self._db.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+
+    def for_application(self, application_id: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "pk = :pk",
+                                  "ExpressionAttributeValues": to_item({":pk": f"ACCESS#{application_id}"})}
+        while True:
+            page = self._db.query(**kwargs)
+            out += [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk")} for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

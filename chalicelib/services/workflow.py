@@ -144,7 +144,7 @@ class WorkflowService:
             })
         if app.status == "collecting":
             app = self._move(app, "assessed", note=f"rules {stored['rules_version']}")
-        eligible = sorted(p for p, r in stored["decision"]["programmes"].items() if r["eligible"])  # type: ignore[index, union-attr]
+        eligible = sorted(p for p, r in stored["decision"]["programmes"].items() if r["eligible"])  # type: ignore[index]
         return {"application_id": application_id, "attempt": attempt, "eligible": eligible}
 
     def record(self, application_id: str, attempt: int) -> dict[str, Any]:
@@ -171,7 +171,7 @@ class WorkflowService:
         stored = self._decisions.latest(application_id)
         if app is None or stored is None:
             raise NotFound("no decision to notify", field="decision")
-        programmes: dict[str, Any] = stored["decision"]["programmes"]  # type: ignore[index, assignment]
+        programmes: dict[str, Any] = stored["decision"]["programmes"]  # type: ignore[index]
         granted = [(p, int(r["monthly_amount"]), int(r["lump_sum"])) for p, r in sorted(programmes.items())
                    if r["eligible"]]
         if granted:

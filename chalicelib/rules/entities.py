@@ -1,0 +1,34 @@
+"""OpenFisca entities of the Uzbek rules: a Person, and the Household (the family assessed together).
+
+The household has a single role, ``member``: who is head, spouse or child is an input variable
+(``relationship``), not a role, because RULES.md reads relationships and civil-registry parent links
+rather than a fixed role structure. A member's ``members_position`` is its index in the household
+ordered by evidence member id (see ``chalicelib.rules.encoding``); rules that break ties "by id" rely on it.
+"""
+
+from __future__ import annotations
+
+from openfisca_core.entities import build_entity
+
+Person = build_entity(
+    key="person",
+    plural="persons",
+    label="A member of a household",
+    is_person=True,
+)
+
+Household = build_entity(
+    key="household",
+    plural="households",
+    label="The family assessed together (one application)",
+    roles=[
+        {
+            "key": "member",
+            "plural": "members",
+            "label": "Member",
+            "doc": "Every member of the family; relationships are input variables.",
+        }
+    ],
+)
+
+entities = [Person, Household]

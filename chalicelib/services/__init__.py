@@ -1,0 +1,1 @@
+"""Application services: api-agnostic functions the API, the workflow and the CLI call."""

@@ -54,14 +54,32 @@ def main() -> int:
     persons = synthetic_snapshot(snapshot, args.households, period=args.period)
     generation = time.perf_counter() - started
     size_mb = sum(f.stat().st_size for f in snapshot.iterdir()) / 1e6
-    print(f"generated {args.households} households, {persons} persons ({size_mb:.0f} MB Parquet) "
-          f"in {generation:.1f} s", flush=True)
+    print(
+        f"generated {args.households} households, {persons} persons ({size_mb:.0f} MB Parquet) "
+        f"in {generation:.1f} s",
+        flush=True,
+    )
 
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", "reassess", "--input", str(snapshot), "--output", str(output),
-         "--period", args.period, "--chunk-size", str(args.chunk_size)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "chalicelib.cli",
+            "reassess",
+            "--input",
+            str(snapshot),
+            "--output",
+            str(output),
+            "--period",
+            args.period,
+            "--chunk-size",
+            str(args.chunk_size),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     wall = time.perf_counter() - started
     if completed.returncode != 0:
@@ -85,8 +103,11 @@ def main() -> int:
         for programme in PROGRAMMES:
             got = decision["programmes"][programme]
             if (got["eligible"], got["monthly_amount"], got["months"], got["lump_sum"], got["reasons"]) != (
-                row[f"{programme}_eligible"], row[f"{programme}_monthly_amount"], row[f"{programme}_months"],
-                row[f"{programme}_lump_sum"], reasons_from_bits(row[f"{programme}_reasons"]),
+                row[f"{programme}_eligible"],
+                row[f"{programme}_monthly_amount"],
+                row[f"{programme}_months"],
+                row[f"{programme}_lump_sum"],
+                reasons_from_bits(row[f"{programme}_reasons"]),
             ):
                 mismatches += 1
 

@@ -42,7 +42,9 @@ def run_assess(stdin: IO[bytes], stdout: IO[str]) -> int:
                 try:
                     document = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    result = _error_line(number, "invalid_json", f"line is not JSON (column {exc.colno})", None)
+                    result = _error_line(
+                        number, "invalid_json", f"line is not JSON (column {exc.colno})", None
+                    )
                 else:
                     try:
                         result = {"line": number, **assess(document)}
@@ -82,14 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("assess", help="assess JSON Lines evidence from stdin, results to stdout")
     reassess = commands.add_parser("reassess", help="mass reassessment of a Parquet snapshot")
-    reassess.add_argument("--input", required=True, help="snapshot directory (persons.parquet, households.parquet)")
+    reassess.add_argument(
+        "--input", required=True, help="snapshot directory (persons.parquet, households.parquet)"
+    )
     reassess.add_argument("--output", required=True, help="decisions Parquet file to write")
     reassess.add_argument("--period", help="application month YYYY-MM (default: the snapshot's spsr.period)")
     reassess.add_argument("--chunk-size", type=int, default=250_000, help="households per simulation")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None
+) -> int:
     args = build_parser().parse_args(argv)
     out = stdout if stdout is not None else sys.stdout
     if args.command == "assess":

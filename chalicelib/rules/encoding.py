@@ -30,7 +30,8 @@ SEX_CODE = {"M": 0, "F": 1}
 RELATIONSHIP_CODE = {name: i for i, name in enumerate(m.name for m in Relationship)}
 SECTOR_CODE = {name: i for i, name in enumerate(m.name for m in EmploymentSector)}
 PERSON_FLAGS = ("full_time_student", "military_conscript", "detained", "job_seeker_registered")
-HOUSEHOLD_COUNTS = tuple(f"{kind}_count" for kind in OTHER_VEHICLE_TYPES) + (
+HOUSEHOLD_COUNTS = (
+    *tuple(f"{kind}_count" for kind in OTHER_VEHICLE_TYPES),
     "dwelling_count",
     "non_residential_count",
     "land_count",
@@ -109,7 +110,7 @@ def batch_from_evidence(documents: Sequence[Mapping[str, Any]]) -> Batch:
                 person["disability_until"][k] = numpy.datetime64(disability["until"], "D")
             person["disability_condition_code"][k] = disability.get("condition_code", "")
         student = m.get("student")
-        person["full_time_student"][k] = bool(student) and bool(student.get("full_time", True))
+        person["full_time_student"][k] = student is not None and bool(student.get("full_time", True))
         for flag in PERSON_FLAGS[1:]:
             person[flag][k] = bool(m.get(flag, False))
         person["employment_sector"][k] = SECTOR_CODE[m.get("employment_sector", "none")]
@@ -197,7 +198,9 @@ def decide(simulation: Simulation, period: str, programmes: Sequence[str] = PROG
         "threshold": simulation.calculate("mce_threshold", period),
     }
     for programme in programmes:
-        out[programme] = {name: simulation.calculate(f"{programme}_{name}", period) for name in DECISION_FIELDS}
+        out[programme] = {
+            name: simulation.calculate(f"{programme}_{name}", period) for name in DECISION_FIELDS
+        }
     return out
 
 

@@ -34,8 +34,8 @@ MEANS_TEST_PARAMETERS = (
     "asset_filters.securities_mce_multiple",
 )
 PROGRAMME_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "child_allowance": MEANS_TEST_PARAMETERS
-    + (
+    "child_allowance": (
+        *MEANS_TEST_PARAMETERS,
         "child_allowance.amount.first_child_under_young_age",
         "child_allowance.amount.first_child",
         "child_allowance.amount.second_child",
@@ -43,8 +43,11 @@ PROGRAMME_PARAMETERS: dict[str, tuple[str, ...]] = {
         "child_allowance.young_child_age",
         "child_allowance.months",
     ),
-    "material_assistance": MEANS_TEST_PARAMETERS
-    + ("material_assistance.monthly_amount", "material_assistance.months"),
+    "material_assistance": (
+        *MEANS_TEST_PARAMETERS,
+        "material_assistance.monthly_amount",
+        "material_assistance.months",
+    ),
     "disabled_child_caregiver": (
         "demographics.child_age_limit",
         "disabled_child_caregiver.qualifying_condition_codes",
@@ -226,7 +229,9 @@ def _assets(simulation: Simulation, evidence: Mapping[str, Any], period: str, on
                     "path": f"evidence.assets.vehicles[{i}]",
                     "type": kind,
                     "manufactured_year": vehicle["manufactured_year"],
-                    "why": f"passenger vehicle made in {cutoff} or later" if recent else f"vehicle type {kind}",
+                    "why": f"passenger vehicle made in {cutoff} or later"
+                    if recent
+                    else f"vehicle type {kind}",
                 }
             )
     estates = assets.get("real_estate") or []
@@ -234,11 +239,15 @@ def _assets(simulation: Simulation, evidence: Mapping[str, Any], period: str, on
     non_residential = [i for i, e in enumerate(estates) if e["kind"] == "non_residential"]
     estate_tripped = []
     if len(dwellings) > int(p.max_dwellings):
-        estate_tripped += [{"path": f"evidence.assets.real_estate[{i}]", "why": "more dwellings than allowed"}
-                           for i in dwellings]
+        estate_tripped += [
+            {"path": f"evidence.assets.real_estate[{i}]", "why": "more dwellings than allowed"}
+            for i in dwellings
+        ]
     if len(non_residential) > int(p.max_non_residential):
-        estate_tripped += [{"path": f"evidence.assets.real_estate[{i}]", "why": "non-residential property"}
-                           for i in non_residential]
+        estate_tripped += [
+            {"path": f"evidence.assets.real_estate[{i}]", "why": "non-residential property"}
+            for i in non_residential
+        ]
     value = _plain(simulation.calculate("securities_market_value", period)[0])
     limit = _plain(simulation.calculate("securities_limit", period)[0])
     return {
@@ -277,12 +286,18 @@ def _programme_detail(
         ranks = person("child_order")
         amounts = person("child_allowance_for_child")
         children = sorted(
-            ({"id": ids[k], "age": ages[k], "order": ranks[k] + 1, "amount": amounts[k]}
-             for k in range(len(ids)) if ranks[k] >= 0),
+            (
+                {"id": ids[k], "age": ages[k], "order": ranks[k] + 1, "amount": amounts[k]}
+                for k in range(len(ids))
+                if ranks[k] >= 0
+            ),
             key=lambda c: c["order"],
         )
-        return {"children": children, "children_ordered_by": "birth date, then id (oldest first)",
-                "children_total": sum(c["amount"] for c in children)}
+        return {
+            "children": children,
+            "children_ordered_by": "birth date, then id (oldest first)",
+            "children_total": sum(c["amount"] for c in children),
+        }
     if programme == "material_assistance":
         return {"children": sum(1 for k in range(len(ids)) if person("is_child")[k])}
     if programme == "disabled_child_caregiver":
@@ -294,12 +309,29 @@ def _programme_detail(
         rows = []
         for k in range(len(ids)):
             if groups[k] > 0 and child[k]:
-                why = "qualifies" if qualifies[k] else (
-                    "disability record expired before the first day of the period" if not in_force[k]
-                    else "condition code not on the qualifying list")
-                rows.append({"id": ids[k], "age": ages[k], "group": groups[k], "condition_code": codes[k],
-                             "qualifies": bool(qualifies[k]), "why": why})
-        return {"children_with_disability": rows, "qualifying_children": sum(1 for r in rows if r["qualifies"])}
+                why = (
+                    "qualifies"
+                    if qualifies[k]
+                    else (
+                        "disability record expired before the first day of the period"
+                        if not in_force[k]
+                        else "condition code not on the qualifying list"
+                    )
+                )
+                rows.append(
+                    {
+                        "id": ids[k],
+                        "age": ages[k],
+                        "group": groups[k],
+                        "condition_code": codes[k],
+                        "qualifies": bool(qualifies[k]),
+                        "why": why,
+                    }
+                )
+        return {
+            "children_with_disability": rows,
+            "qualifying_children": sum(1 for r in rows if r["qualifies"]),
+        }
     recent = person("recent_birth")
     mothers = person("mother_of_recent_birth")
     recipients = person("maternity_recipient")
@@ -308,6 +340,7 @@ def _programme_detail(
         "recent_births": [ids[k] for k in range(len(ids)) if recent[k]],
         "mothers_of_recent_births": [
             {"id": ids[k], "employment_sector": sectors[k], "receives_lump_sum": bool(recipients[k])}
-            for k in range(len(ids)) if mothers[k]
+            for k in range(len(ids))
+            if mothers[k]
         ],
     }

@@ -63,24 +63,49 @@ from chalicelib.rules.encoding import (
 
 MONTH_SUFFIXES = ("m3", "m2", "m1")
 PERSON_COLUMNS = (
-    "household_id", "birth_date", "sex", "relationship", "parent_1", "parent_2", "disability_group",
-    "disability_until", "disability_condition_code", *PERSON_FLAGS, "employment_sector",
-    *(f"income_{s}" for s in MONTH_SUFFIXES), *(f"alimony_paid_{s}" for s in MONTH_SUFFIXES),
+    "household_id",
+    "birth_date",
+    "sex",
+    "relationship",
+    "parent_1",
+    "parent_2",
+    "disability_group",
+    "disability_until",
+    "disability_condition_code",
+    *PERSON_FLAGS,
+    "employment_sector",
+    *(f"income_{s}" for s in MONTH_SUFFIXES),
+    *(f"alimony_paid_{s}" for s in MONTH_SUFFIXES),
 )
 HOUSEHOLD_COLUMNS = (
-    "household_id", "iron_notebook", "newest_passenger_vehicle_year",
-    "newest_adapted_passenger_vehicle_year", *HOUSEHOLD_COUNTS, "securities_market_value",
+    "household_id",
+    "iron_notebook",
+    "newest_passenger_vehicle_year",
+    "newest_adapted_passenger_vehicle_year",
+    *HOUSEHOLD_COUNTS,
+    "securities_market_value",
 )
 PERSON_TYPES: dict[str, pa.DataType] = {
-    "household_id": pa.int64(), "member_id": pa.string(), "birth_date": pa.date32(), "sex": pa.int8(),
-    "relationship": pa.int8(), "parent_1": pa.int8(), "parent_2": pa.int8(), "disability_group": pa.int8(),
-    "disability_until": pa.date32(), "disability_condition_code": pa.string(),
-    **{flag: pa.bool_() for flag in PERSON_FLAGS}, "employment_sector": pa.int8(),
+    "household_id": pa.int64(),
+    "member_id": pa.string(),
+    "birth_date": pa.date32(),
+    "sex": pa.int8(),
+    "relationship": pa.int8(),
+    "parent_1": pa.int8(),
+    "parent_2": pa.int8(),
+    "disability_group": pa.int8(),
+    "disability_until": pa.date32(),
+    "disability_condition_code": pa.string(),
+    **{flag: pa.bool_() for flag in PERSON_FLAGS},
+    "employment_sector": pa.int8(),
     **{f"{v}_{s}": pa.int64() for v in ("income", "alimony_paid") for s in MONTH_SUFFIXES},
 }
 HOUSEHOLD_TYPES: dict[str, pa.DataType] = {
-    "household_id": pa.int64(), "iron_notebook": pa.bool_(), "newest_passenger_vehicle_year": pa.int16(),
-    "newest_adapted_passenger_vehicle_year": pa.int16(), **{c: pa.int16() for c in HOUSEHOLD_COUNTS},
+    "household_id": pa.int64(),
+    "iron_notebook": pa.bool_(),
+    "newest_passenger_vehicle_year": pa.int16(),
+    "newest_adapted_passenger_vehicle_year": pa.int16(),
+    **{c: pa.int16() for c in HOUSEHOLD_COUNTS},
     "securities_market_value": pa.int64(),
 }
 
@@ -138,21 +163,25 @@ def batch_from_tables(period: str, persons: pa.Table, households: pa.Table) -> B
         "declared_parent_2": _column(persons, "parent_2").astype(numpy.int32),
         "disability_group": _column(persons, "disability_group").astype(numpy.int32),
         "disability_until": numpy.asarray(until.to_numpy()).astype("datetime64[D]"),
-        "disability_condition_code": numpy.asarray(codes.dictionary.to_numpy(zero_copy_only=False), dtype=object)[
-            numpy.asarray(codes.indices.to_numpy())
-        ],
+        "disability_condition_code": numpy.asarray(
+            codes.dictionary.to_numpy(zero_copy_only=False), dtype=object
+        )[numpy.asarray(codes.indices.to_numpy())],
         "employment_sector": _column(persons, "employment_sector").astype(numpy.int16),
     }
     for flag in PERSON_FLAGS:
         person[flag] = _column(persons, flag).astype(bool)
     months = income_months(period)
     monthly = {
-        variable: {month: _column(persons, f"{variable}_{suffix}").astype(numpy.int64)
-                   for month, suffix in zip(months, MONTH_SUFFIXES, strict=True)}
+        variable: {
+            month: _column(persons, f"{variable}_{suffix}").astype(numpy.int64)
+            for month, suffix in zip(months, MONTH_SUFFIXES, strict=True)
+        }
         for variable in ("income", "alimony_paid")
     }
     household_inputs = {
-        name: _column(households, name).astype(numpy.int64 if name == "securities_market_value" else numpy.int32)
+        name: _column(households, name).astype(
+            numpy.int64 if name == "securities_market_value" else numpy.int32
+        )
         for name in HOUSEHOLD_COLUMNS[2:]
     }
     household_inputs["iron_notebook"] = _column(households, "iron_notebook").astype(bool)
@@ -221,14 +250,18 @@ def decisions_table(household_ids: numpy.ndarray, arrays: Mapping[str, Any]) -> 
     return pa.table(columns)
 
 
-def reassess(input_path: str | Path, output_path: str | Path, period: str | None = None,
-             chunk_size: int = 250_000) -> dict[str, int]:
+def reassess(
+    input_path: str | Path, output_path: str | Path, period: str | None = None, chunk_size: int = 250_000
+) -> dict[str, int]:
     """Decide every household of the snapshot for ``period``; write decisions.parquet. Returns counts."""
     period = period or snapshot_period(input_path)
     if not period:
         raise SnapshotError("no period: give --period or set spsr.period in households.parquet")
-    metadata = {b"spsr.rules_version": RULES_VERSION.encode(), b"spsr.period": period.encode(),
-                b"spsr.reasons": json.dumps(list(REASONS)).encode()}
+    metadata = {
+        b"spsr.rules_version": RULES_VERSION.encode(),
+        b"spsr.period": period.encode(),
+        b"spsr.reasons": json.dumps(list(REASONS)).encode(),
+    }
     writer: pq.ParquetWriter | None = None
     households = persons = 0
     try:
@@ -250,8 +283,9 @@ def reassess(input_path: str | Path, output_path: str | Path, period: str | None
 # --- conversions between evidence documents and the snapshot ----------------------------------
 
 
-def write_snapshot(documents: Sequence[Mapping[str, Any]], directory: str | Path,
-                   household_ids: Sequence[int] | None = None) -> None:
+def write_snapshot(
+    documents: Sequence[Mapping[str, Any]], directory: str | Path, household_ids: Sequence[int] | None = None
+) -> None:
     """Write validated evidence documents of one period as a snapshot (sp_benefit is not kept)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -263,26 +297,43 @@ def write_snapshot(documents: Sequence[Mapping[str, Any]], directory: str | Path
     until = numpy.where(p["disability_until"] == NO_END, numpy.datetime64("NaT"), p["disability_until"])
     codes = [c if c else None for c in p["disability_condition_code"]]
     person_columns: dict[str, Any] = {
-        "household_id": ids[batch.household], "member_id": member_ids, "birth_date": p["birth_date"],
-        "sex": p["sex"], "relationship": p["relationship"], "parent_1": p["declared_parent_1"],
-        "parent_2": p["declared_parent_2"], "disability_group": p["disability_group"],
-        "disability_until": until, "disability_condition_code": codes,
-        **{flag: p[flag] for flag in PERSON_FLAGS}, "employment_sector": p["employment_sector"],
+        "household_id": ids[batch.household],
+        "member_id": member_ids,
+        "birth_date": p["birth_date"],
+        "sex": p["sex"],
+        "relationship": p["relationship"],
+        "parent_1": p["declared_parent_1"],
+        "parent_2": p["declared_parent_2"],
+        "disability_group": p["disability_group"],
+        "disability_until": until,
+        "disability_condition_code": codes,
+        **{flag: p[flag] for flag in PERSON_FLAGS},
+        "employment_sector": p["employment_sector"],
     }
     zeros = numpy.zeros(batch.household.size, numpy.int64)
     for variable in ("income", "alimony_paid"):
         for month, suffix in zip(income_months(period), MONTH_SUFFIXES, strict=True):
             person_columns[f"{variable}_{suffix}"] = batch.monthly[variable].get(month, zeros)
-    write_tables(directory, period, person_columns,
-                 {"household_id": ids, **batch.household_inputs})
+    write_tables(directory, period, person_columns, {"household_id": ids, **batch.household_inputs})
 
 
-def write_tables(directory: Path, period: str, person_columns: Mapping[str, Any],
-                 household_columns: Mapping[str, Any], row_group_size: int = 1_000_000) -> None:
-    persons = pa.table({name: pa.array(person_columns[name], PERSON_TYPES[name])
-                        for name in PERSON_TYPES if name in person_columns})
-    households = pa.table({name: pa.array(household_columns[name], HOUSEHOLD_TYPES[name])
-                           for name in HOUSEHOLD_TYPES})
+def write_tables(
+    directory: Path,
+    period: str,
+    person_columns: Mapping[str, Any],
+    household_columns: Mapping[str, Any],
+    row_group_size: int = 1_000_000,
+) -> None:
+    persons = pa.table(
+        {
+            name: pa.array(person_columns[name], PERSON_TYPES[name])
+            for name in PERSON_TYPES
+            if name in person_columns
+        }
+    )
+    households = pa.table(
+        {name: pa.array(household_columns[name], HOUSEHOLD_TYPES[name]) for name in HOUSEHOLD_TYPES}
+    )
     households = households.replace_schema_metadata({b"spsr.period": period.encode()})
     pq.write_table(persons, directory / "persons.parquet", row_group_size=row_group_size)
     pq.write_table(households, directory / "households.parquet", row_group_size=row_group_size)
@@ -300,34 +351,55 @@ def evidence_from_tables(period: str, persons: pa.Table, households: pa.Table) -
     docs: dict[int, dict[str, Any]] = {}
     order: list[int] = []
     for h in households.to_pylist():
-        assets: dict[str, Any] = {"vehicles": [], "real_estate": [],
-                                  "securities_market_value": h["securities_market_value"]}
-        for name, adapted in (("newest_passenger_vehicle_year", False), ("newest_adapted_passenger_vehicle_year", True)):
+        assets: dict[str, Any] = {
+            "vehicles": [],
+            "real_estate": [],
+            "securities_market_value": h["securities_market_value"],
+        }
+        for name, adapted in (
+            ("newest_passenger_vehicle_year", False),
+            ("newest_adapted_passenger_vehicle_year", True),
+        ):
             if h[name]:
-                assets["vehicles"].append({"type": "passenger", "manufactured_year": h[name],
-                                           "adapted_for_disability": adapted})
+                assets["vehicles"].append(
+                    {"type": "passenger", "manufactured_year": h[name], "adapted_for_disability": adapted}
+                )
         for name in HOUSEHOLD_COUNTS:
             kind = name[: -len("_count")]
             target = "real_estate" if kind in ("dwelling", "non_residential", "land") else "vehicles"
             for _ in range(h[name]):
-                assets[target].append({"kind": kind} if target == "real_estate"
-                                      else {"type": kind, "manufactured_year": 2000})
-        docs[h["household_id"]] = {"period": period, "iron_notebook": h["iron_notebook"], "members": [],
-                                   "assets": assets}
+                assets[target].append(
+                    {"kind": kind} if target == "real_estate" else {"type": kind, "manufactured_year": 2000}
+                )
+        docs[h["household_id"]] = {
+            "period": period,
+            "iron_notebook": h["iron_notebook"],
+            "members": [],
+            "assets": assets,
+        }
         order.append(h["household_id"])
     for row in prow:
         doc = docs[row["household_id"]]
         k = len(doc["members"])
         member: dict[str, Any] = {
-            "id": f"m{k:02d}", "birth_date": row["birth_date"].isoformat(), "sex": SEX_NAMES[row["sex"]],
+            "id": f"m{k:02d}",
+            "birth_date": row["birth_date"].isoformat(),
+            "sex": SEX_NAMES[row["sex"]],
             "relationship": RELATIONSHIP_NAMES[row["relationship"]],
             "employment_sector": SECTOR_NAMES[row["employment_sector"]],
-            "military_conscript": row["military_conscript"], "detained": row["detained"],
+            "military_conscript": row["military_conscript"],
+            "detained": row["detained"],
             "job_seeker_registered": row["job_seeker_registered"],
-            "income": [{"month": m, "source": "salary", "amount": row[f"income_{s}"]}
-                       for m, s in zip(months, MONTH_SUFFIXES, strict=True) if row[f"income_{s}"]],
-            "alimony_paid": [{"month": m, "amount": row[f"alimony_paid_{s}"]}
-                             for m, s in zip(months, MONTH_SUFFIXES, strict=True) if row[f"alimony_paid_{s}"]],
+            "income": [
+                {"month": m, "source": "salary", "amount": row[f"income_{s}"]}
+                for m, s in zip(months, MONTH_SUFFIXES, strict=True)
+                if row[f"income_{s}"]
+            ],
+            "alimony_paid": [
+                {"month": m, "amount": row[f"alimony_paid_{s}"]}
+                for m, s in zip(months, MONTH_SUFFIXES, strict=True)
+                if row[f"alimony_paid_{s}"]
+            ],
         }
         parents = [f"m{row[c]:02d}" for c in ("parent_1", "parent_2") if row[c] >= 0]
         if parents:

@@ -66,8 +66,11 @@ def random_evidence(rng: random.Random, period: str | None = None) -> dict[str, 
         }
         if rng.random() < 0.5:
             member["income"] = [
-                {"month": rng.choice([*months, period]), "source": rng.choice(["salary", "pension", "sp_benefit"]),
-                 "amount": rng.choice([0, 100_000, 400_000, 700_000, 2_000_000, 3_000_000_000])}
+                {
+                    "month": rng.choice([*months, period]),
+                    "source": rng.choice(["salary", "pension", "sp_benefit"]),
+                    "amount": rng.choice([0, 100_000, 400_000, 700_000, 2_000_000, 3_000_000_000]),
+                }
                 for _ in range(rng.randint(1, 4))
             ]
         if rng.random() < 0.1:
@@ -97,13 +100,17 @@ def random_evidence(rng: random.Random, period: str | None = None) -> dict[str, 
     if rng.random() < 0.4:
         evidence["assets"] = {
             "vehicles": [
-                {"type": rng.choice(["passenger", "passenger", *OTHER_VEHICLE_TYPES]),
-                 "manufactured_year": int(period[:4]) - rng.choice([9, 10, 11, 30]),
-                 "adapted_for_disability": rng.random() < 0.2}
+                {
+                    "type": rng.choice(["passenger", "passenger", *OTHER_VEHICLE_TYPES]),
+                    "manufactured_year": int(period[:4]) - rng.choice([9, 10, 11, 30]),
+                    "adapted_for_disability": rng.random() < 0.2,
+                }
                 for _ in range(rng.randint(0, 2))
             ],
-            "real_estate": [{"kind": rng.choice(["dwelling", "dwelling", "non_residential", "land"])}
-                            for _ in range(rng.randint(0, 2))],
+            "real_estate": [
+                {"kind": rng.choice(["dwelling", "dwelling", "non_residential", "land"])}
+                for _ in range(rng.randint(0, 2))
+            ],
             "securities_market_value": rng.choice([0, 1_000_000, 4_014_000, 4_014_001, 10_000_000]),
         }
     if rng.random() < 0.2:
@@ -111,14 +118,20 @@ def random_evidence(rng: random.Random, period: str | None = None) -> dict[str, 
     return evidence
 
 
-def synthetic_snapshot(directory: str | Path, households: int, period: str = "2025-03", seed: int = 7,
-                       row_group_size: int = 1_000_000) -> int:
+def synthetic_snapshot(
+    directory: str | Path,
+    households: int,
+    period: str = "2025-03",
+    seed: int = 7,
+    row_group_size: int = 1_000_000,
+) -> int:
     """Write a snapshot of ``households`` synthetic households; returns the number of persons."""
     rng = numpy.random.default_rng(seed)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    size = rng.choice(numpy.arange(1, 10), size=households,
-                      p=[0.08, 0.12, 0.14, 0.18, 0.18, 0.12, 0.08, 0.06, 0.04]).astype(numpy.int64)
+    size = rng.choice(
+        numpy.arange(1, 10), size=households, p=[0.08, 0.12, 0.14, 0.18, 0.18, 0.12, 0.08, 0.06, 0.04]
+    ).astype(numpy.int64)
     n = int(size.sum())
     household = numpy.repeat(numpy.arange(households, dtype=numpy.int64), size)
     starts = numpy.zeros(households, dtype=numpy.int64)
@@ -131,7 +144,9 @@ def synthetic_snapshot(directory: str | Path, households: int, period: str = "20
     child_age_days = rng.integers(0, 18 * 365, n)
     age_days = numpy.where(relationship == 3, child_age_days, adult_age_days)
     birth = first - age_days.astype("timedelta64[D]")
-    sex = numpy.where(relationship == 1, 0, numpy.where(relationship == 2, 1, rng.integers(0, 2, n))).astype(numpy.int8)
+    sex = numpy.where(relationship == 1, 0, numpy.where(relationship == 2, 1, rng.integers(0, 2, n))).astype(
+        numpy.int8
+    )
     parent_1 = numpy.full(n, -1, numpy.int8)
     declared = (relationship == 3) & (rng.random(n) < 0.3)
     parent_1[declared] = 0
@@ -140,14 +155,23 @@ def synthetic_snapshot(directory: str | Path, households: int, period: str = "20
     parent_2[both] = 1
     disabled = rng.random(n) < 0.03
     group = numpy.where(disabled, rng.integers(1, 4, n), 0).astype(numpy.int8)
-    until = numpy.where(disabled & (rng.random(n) < 0.5),
-                        first + rng.integers(-200, 400, n).astype("timedelta64[D]"), numpy.datetime64("NaT"))
+    until = numpy.where(
+        disabled & (rng.random(n) < 0.5),
+        first + rng.integers(-200, 400, n).astype("timedelta64[D]"),
+        numpy.datetime64("NaT"),
+    )
     code_pool = numpy.array([f"DC{i:02d}" for i in range(1, 41)], dtype=object)
-    codes = numpy.where(disabled, code_pool[rng.integers(0, 40, n)], None)
+    codes = numpy.where(disabled, code_pool[rng.integers(0, 40, n)], numpy.array(None, dtype=object))
     working = (relationship != 3) & (rng.random(n) < 0.6)
     person_columns: dict[str, Any] = {
-        "household_id": household, "birth_date": birth, "sex": sex, "relationship": relationship,
-        "parent_1": parent_1, "parent_2": parent_2, "disability_group": group, "disability_until": until,
+        "household_id": household,
+        "birth_date": birth,
+        "sex": sex,
+        "relationship": relationship,
+        "parent_1": parent_1,
+        "parent_2": parent_2,
+        "disability_group": group,
+        "disability_until": until,
         "disability_condition_code": codes,
         "employment_sector": numpy.where(working, rng.integers(1, 3, n), 0).astype(numpy.int8),
     }
@@ -160,8 +184,9 @@ def synthetic_snapshot(directory: str | Path, households: int, period: str = "20
     household_columns: dict[str, Any] = {
         "household_id": numpy.arange(households, dtype=numpy.int64),
         "iron_notebook": rng.random(households) < 0.05,
-        "newest_passenger_vehicle_year": numpy.where(rng.random(households) < 0.2,
-                                                     rng.integers(year - 30, year + 1, households), 0),
+        "newest_passenger_vehicle_year": numpy.where(
+            rng.random(households) < 0.2, rng.integers(year - 30, year + 1, households), 0
+        ),
         "newest_adapted_passenger_vehicle_year": numpy.zeros(households, numpy.int16),
         "securities_market_value": numpy.where(rng.random(households) < 0.01, 5_000_000, 0),
     }

@@ -36,7 +36,9 @@ def requested_programmes(evidence: Mapping[str, Any]) -> list[str]:
     return [p for p in PROGRAMMES if p in wanted] if wanted else list(PROGRAMMES)
 
 
-def decision_at(arrays: Mapping[str, Any], index: int, period: str, programmes: Sequence[str]) -> dict[str, Any]:
+def decision_at(
+    arrays: Mapping[str, Any], index: int, period: str, programmes: Sequence[str]
+) -> dict[str, Any]:
     """The schema's decision object for household ``index`` of decision arrays."""
     out: dict[str, Any] = {
         "period": period,

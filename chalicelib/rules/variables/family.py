@@ -111,7 +111,9 @@ class parent_index_1(Variable):
     entity = Person
     definition_period = MONTH
     label = "Index in the simulation of the member's first parent in the household (-1: none)"
-    documentation = "A child's parents are its parent_ids when given, else the head and the spouse (RULES.md)."
+    documentation = (
+        "A child's parents are its parent_ids when given, else the head and the spouse (RULES.md)."
+    )
 
     def formula(person, period, parameters):
         return _parents(person, period)[0]
@@ -138,7 +140,9 @@ class is_single_parent(Variable):
         child = person("is_child", period)
         p1 = person("parent_index_1", period)
         p2 = person("parent_index_2", period)
-        only = numpy.where(child & (p1 >= 0) & (p2 < 0), p1, numpy.where(child & (p2 >= 0) & (p1 < 0), p2, -1))
+        only = numpy.where(
+            child & (p1 >= 0) & (p2 < 0), p1, numpy.where(child & (p2 >= 0) & (p1 < 0), p2, -1)
+        )
         return scatter_any(person.count, only)
 
 
@@ -198,7 +202,9 @@ class able_working_age(Variable):
         p = parameters(period)
         age_ = person("age", period)
         female = person("sex", period) == Sex.F
-        retirement = numpy.where(female, p.demographics.retirement_age.female, p.demographics.retirement_age.male)
+        retirement = numpy.where(
+            female, p.demographics.retirement_age.female, p.demographics.retirement_age.male
+        )
         unable = person("disability_in_force", period) & numpy.isin(
             person("disability_group", period), numpy.asarray(p.idle_test.unable_to_work_disability_groups)
         )
@@ -285,8 +291,21 @@ class non_state_worker(Variable):
 
 
 FAMILY_VARIABLES = [
-    age, is_child, head_position, spouse_position, parent_index_1, parent_index_2, is_single_parent,
-    children_as_parent, cares_for_young_child, disability_in_force, able_working_age,
-    income_in_income_months, alimony_paid_in_income_months, idle, idle_exempt, idle_not_exempt,
+    age,
+    is_child,
+    head_position,
+    spouse_position,
+    parent_index_1,
+    parent_index_2,
+    is_single_parent,
+    children_as_parent,
+    cares_for_young_child,
+    disability_in_force,
+    able_working_age,
+    income_in_income_months,
+    alimony_paid_in_income_months,
+    idle,
+    idle_exempt,
+    idle_not_exempt,
     non_state_worker,
 ]

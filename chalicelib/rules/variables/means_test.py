@@ -154,8 +154,13 @@ class means_test_reasons(Variable):
 
     def formula_2021_09_01(household, period, parameters):
         bits = numpy.zeros(household.count, dtype=numpy.int32)
-        for name in ("income_above_threshold", "idle_working_age_member", "asset_vehicle",
-                     "asset_real_estate", "asset_securities"):
+        for name in (
+            "income_above_threshold",
+            "idle_working_age_member",
+            "asset_vehicle",
+            "asset_real_estate",
+            "asset_securities",
+        ):
             bits |= numpy.where(household(name, period), BIT[name], 0).astype(numpy.int32)
         return bits
 
@@ -171,7 +176,17 @@ class child_count(Variable):
 
 
 MEANS_TEST_VARIABLES = [
-    household_size, income_3m, mce_threshold, per_capita_income, income_limit_3m, income_above_threshold,
-    idle_working_age_member, asset_vehicle, asset_real_estate, securities_limit, asset_securities,
-    means_test_reasons, child_count,
+    household_size,
+    income_3m,
+    mce_threshold,
+    per_capita_income,
+    income_limit_3m,
+    income_above_threshold,
+    idle_working_age_member,
+    asset_vehicle,
+    asset_real_estate,
+    securities_limit,
+    asset_securities,
+    means_test_reasons,
+    child_count,
 ]

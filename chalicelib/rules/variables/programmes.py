@@ -19,7 +19,13 @@ from openfisca_core.variables import Variable
 
 from chalicelib.rules.codes import BIT, Sex
 from chalicelib.rules.entities import Household, Person
-from chalicelib.rules.variables.base import MoneyVariable, as_datetime64, household_population, layout, scatter_any
+from chalicelib.rules.variables.base import (
+    MoneyVariable,
+    as_datetime64,
+    household_population,
+    layout,
+    scatter_any,
+)
 
 MONTH = DateUnit.MONTH
 NOT_IN_FORCE = BIT["rule_not_in_force"]
@@ -37,7 +43,7 @@ class child_order(Variable):
     default_value = -1
     entity = Person
     definition_period = MONTH
-    label = "Rank of the child among the household's children, oldest first (birth date, then id); -1 if not a child"
+    label = "Rank among the household's children, oldest first (birth date, then id); -1 if not a child"
 
     def formula(person, period, parameters):
         child = person("is_child", period)
@@ -350,13 +356,30 @@ class maternity_non_state_lump_sum(MoneyVariable):
 
 
 PROGRAMME_VARIABLES = [
-    child_order, child_allowance_for_child, child_allowance_reasons, child_allowance_eligible,
-    child_allowance_monthly_amount, child_allowance_months, child_allowance_lump_sum,
-    material_assistance_reasons, material_assistance_eligible, material_assistance_monthly_amount,
-    material_assistance_months, material_assistance_lump_sum, qualifying_disabled_child,
-    disabled_child_caregiver_reasons, disabled_child_caregiver_eligible,
-    disabled_child_caregiver_monthly_amount, disabled_child_caregiver_months,
-    disabled_child_caregiver_lump_sum, recent_birth, mother_of_recent_birth, maternity_recipient,
-    maternity_non_state_reasons, maternity_non_state_eligible, maternity_non_state_monthly_amount,
-    maternity_non_state_months, maternity_non_state_lump_sum,
+    child_order,
+    child_allowance_for_child,
+    child_allowance_reasons,
+    child_allowance_eligible,
+    child_allowance_monthly_amount,
+    child_allowance_months,
+    child_allowance_lump_sum,
+    material_assistance_reasons,
+    material_assistance_eligible,
+    material_assistance_monthly_amount,
+    material_assistance_months,
+    material_assistance_lump_sum,
+    qualifying_disabled_child,
+    disabled_child_caregiver_reasons,
+    disabled_child_caregiver_eligible,
+    disabled_child_caregiver_monthly_amount,
+    disabled_child_caregiver_months,
+    disabled_child_caregiver_lump_sum,
+    recent_birth,
+    mother_of_recent_birth,
+    maternity_recipient,
+    maternity_non_state_reasons,
+    maternity_non_state_eligible,
+    maternity_non_state_monthly_amount,
+    maternity_non_state_months,
+    maternity_non_state_lump_sum,
 ]

@@ -58,6 +58,20 @@ def run_assess(stdin: IO[bytes], stdout: IO[str]) -> int:
     return 0
 
 
+def peak_rss_mb() -> int:
+    """Peak resident memory of this process in MB (VmHWM on Linux: the current image only)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) // 1024
+
+
 def run_reassess(args: argparse.Namespace, stdout: IO[str]) -> int:
     from chalicelib.rules.snapshot import SnapshotError, reassess
 
@@ -74,7 +88,8 @@ def run_reassess(args: argparse.Namespace, stdout: IO[str]) -> int:
         print(f"invalid snapshot: {exc}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started
-    summary = {**counts, "seconds": round(elapsed, 3), "output": str(args.output)}
+    summary = {**counts, "seconds": round(elapsed, 3), "peak_rss_mb": peak_rss_mb()}
+    summary["output"] = str(args.output)
     stdout.write(json.dumps(summary) + "\n")
     return 0
 
@@ -89,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reassess.add_argument("--output", required=True, help="decisions Parquet file to write")
     reassess.add_argument("--period", help="application month YYYY-MM (default: the snapshot's spsr.period)")
-    reassess.add_argument("--chunk-size", type=int, default=250_000, help="households per simulation")
+    reassess.add_argument("--chunk-size", type=int, default=100_000, help="households per simulation")
     return parser
 
 

@@ -37,6 +37,7 @@ is bounded by the chunk, not the snapshot.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -251,7 +252,7 @@ def decisions_table(household_ids: numpy.ndarray, arrays: Mapping[str, Any]) -> 
 
 
 def reassess(
-    input_path: str | Path, output_path: str | Path, period: str | None = None, chunk_size: int = 250_000
+    input_path: str | Path, output_path: str | Path, period: str | None = None, chunk_size: int = 100_000
 ) -> dict[str, int]:
     """Decide every household of the snapshot for ``period``; write decisions.parquet. Returns counts."""
     period = period or snapshot_period(input_path)
@@ -267,13 +268,18 @@ def reassess(
     try:
         for person_table, household_table in iter_chunks(input_path, chunk_size):
             batch = batch_from_tables(period, person_table, household_table)
-            arrays = decide(simulate(batch), period)
+            simulation = simulate(batch)
+            arrays = decide(simulation, period)
             table = decisions_table(_column(household_table, "household_id"), arrays)
             if writer is None:
                 writer = pq.ParquetWriter(str(output_path), table.schema.with_metadata(metadata))
             writer.write_table(table.replace_schema_metadata(metadata))
             households += household_table.num_rows
             persons += person_table.num_rows
+            # Simulations and populations reference each other; collect the cycle now so a
+            # chunk's arrays are freed before the next chunk is built (bounded memory).
+            del simulation, arrays, batch, table
+            gc.collect()
     finally:
         if writer is not None:
             writer.close()

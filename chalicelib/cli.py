@@ -88,7 +88,7 @@ def run_reassess(args: argparse.Namespace, stdout: IO[str]) -> int:
         print(f"invalid snapshot: {exc}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started
-    summary = {**counts, "seconds": round(elapsed, 3), "peak_rss_mb": peak_rss_mb()}
+    summary: dict[str, object] = {**counts, "seconds": round(elapsed, 3), "peak_rss_mb": peak_rss_mb()}
     summary["output"] = str(args.output)
     stdout.write(json.dumps(summary) + "\n")
     return 0

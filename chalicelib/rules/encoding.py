@@ -162,9 +162,13 @@ def household_inputs_from_evidence(documents: Sequence[Mapping[str, Any]]) -> di
 _ENUMS = {"sex": Sex, "relationship": Relationship, "employment_sector": EmploymentSector}
 
 
-def simulate(batch: Batch) -> Simulation:
-    """An OpenFisca simulation of the batch, populations built directly from the arrays."""
-    tbs = tax_benefit_system()
+def simulate(batch: Batch, system: Any = None) -> Simulation:
+    """An OpenFisca simulation of the batch, populations built directly from the arrays.
+
+    ``system`` defaults to the process-wide rules; a reformed system (an OpenFisca ``Reform``)
+    can be passed to compare a reform with the rules in force.
+    """
+    tbs = system if system is not None else tax_benefit_system()
     populations = tbs.instantiate_entities()
     simulation = Simulation(tbs, populations)
     persons = populations["person"]

@@ -6,8 +6,8 @@ from Parquet columns (mass reassessment). ``simulate`` builds the simulation's p
 from the arrays (no SimulationBuilder, no string ids) and ``decide`` reads the decision variables.
 
 Encoding invariants the rules rely on: persons are grouped by household in household order, and
-within a household ordered by evidence member id (Python string order); ``members_position`` is that
-order, so "ties broken by id" is "ties broken by position".
+within a household ordered by evidence member id (Python string order); person ids are 0, 1, ... in
+that order, so comparing person ids is comparing member ids ("ties broken by id").
 """
 
 from __future__ import annotations

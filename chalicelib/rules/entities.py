@@ -2,8 +2,9 @@
 
 The household has a single role, ``member``: who is head, spouse or child is an input variable
 (``relationship``), not a role, because RULES.md reads relationships and civil-registry parent links
-rather than a fixed role structure. A member's ``members_position`` is its index in the household
-ordered by evidence member id (see ``chalicelib.rules.encoding``); rules that break ties "by id" rely on it.
+rather than a fixed role structure. The encoders (``chalicelib.rules.encoding``) number persons
+0, 1, ... in (household, evidence member id) order, so integer person ids and positions follow the
+member ids; "ties broken by id" compares person ids (strings in the YAML tests).
 """
 
 from __future__ import annotations

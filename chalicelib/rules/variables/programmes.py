@@ -13,6 +13,8 @@ to these variables and its parameters; it does not rewrite them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
 from openfisca_core.periods import DateUnit
 from openfisca_core.variables import Variable
@@ -38,6 +40,15 @@ def _flag(condition: numpy.ndarray, reason: str) -> numpy.ndarray:
 # --- child allowance -------------------------------------------------------------------------
 
 
+def _id_order(person: Any) -> numpy.ndarray:
+    """Each person's rank in id order. The encoders number persons 0.. in (household, member id)
+    order, so integer ids are used as they are; string ids (YAML tests) are ranked as strings."""
+    ids = numpy.asarray(person.ids)
+    if ids.dtype.kind in "iu":
+        return ids.astype(numpy.int64)
+    return numpy.unique(ids.astype(str), return_inverse=True)[1].astype(numpy.int64)
+
+
 class child_order(Variable):
     value_type = int
     default_value = -1
@@ -54,12 +65,12 @@ class child_order(Variable):
             return rank
         hh = lay.household_of[idx]
         days = person("birth_date", period)[idx].astype(numpy.int64)
-        pos = lay.position[idx]
-        if days.min() >= 0 and days.max() < (1 << 16) and pos.max() < (1 << 6):
-            # One int64 key sorts faster than a three-key lexsort (households < 2**40 per simulation).
-            order = numpy.argsort((hh << 22) | (days << 6) | pos, kind="stable")
+        tie = _id_order(person)[idx]
+        if days.min() >= 0 and days.max() < (1 << 16) and tie.max() < (1 << 25) and hh.max() < (1 << 22):
+            # One int64 key sorts faster than a three-key lexsort.
+            order = numpy.argsort((hh << 41) | (days << 25) | tie, kind="stable")
         else:
-            order = numpy.lexsort((pos, days, hh))
+            order = numpy.lexsort((tie, days, hh))
         sorted_hh = hh[order]
         at = numpy.arange(idx.size)
         new_group = numpy.ones(idx.size, dtype=bool)

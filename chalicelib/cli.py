@@ -73,6 +73,8 @@ def peak_rss_mb() -> int:
 
 
 def run_reassess(args: argparse.Namespace, stdout: IO[str]) -> int:
+    from pyarrow.lib import ArrowException
+
     from chalicelib.rules.snapshot import SnapshotError, reassess
 
     if args.period is not None and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", args.period):
@@ -86,6 +88,11 @@ def run_reassess(args: argparse.Namespace, stdout: IO[str]) -> int:
         counts = reassess(args.input, args.output, period=args.period, chunk_size=args.chunk_size)
     except SnapshotError as exc:
         print(f"invalid snapshot: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ArrowException) as exc:
+        print(
+            f"cannot read the snapshot or write the output: {exc.__class__.__name__}: {exc}", file=sys.stderr
+        )
         return 2
     elapsed = time.perf_counter() - started
     summary: dict[str, object] = {**counts, "seconds": round(elapsed, 3), "peak_rss_mb": peak_rss_mb()}

@@ -52,6 +52,7 @@ from openfisca_core.periods import period as make_period
 from chalicelib.rules import RULES_VERSION
 from chalicelib.rules.codes import PROGRAMMES, REASONS, EmploymentSector, Relationship
 from chalicelib.rules.encoding import (
+    DECISION_FIELDS,
     HOUSEHOLD_COUNTS,
     NO_END,
     PERSON_FLAGS,
@@ -280,6 +281,13 @@ def reassess(
             # chunk's arrays are freed before the next chunk is built (bounded memory).
             del simulation, arrays, batch, table
             gc.collect()
+        if writer is None:
+            # An empty snapshot still yields a decisions file with the full schema.
+            empty = numpy.zeros(0, dtype=numpy.int64)
+            arrays = {"per_capita_income": empty, "threshold": empty}
+            arrays.update({p: dict.fromkeys(DECISION_FIELDS, empty) for p in PROGRAMMES})
+            table = decisions_table(empty, arrays)
+            pq.write_table(table.replace_schema_metadata(metadata), str(output_path))
     finally:
         if writer is not None:
             writer.close()

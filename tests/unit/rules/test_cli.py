@@ -154,3 +154,32 @@ def test_reassess_rejects_bad_period_and_missing_snapshot(tmp_path: Path) -> Non
         )
         == 2
     )
+
+
+def test_reassess_reports_unwritable_output_and_empty_snapshots(tmp_path: Path) -> None:
+    # Given a valid snapshot and an output in a missing directory, Then exit 2 without a traceback.
+    write_snapshot([household()], tmp_path / "snap")
+    out = io.StringIO()
+    missing = tmp_path / "no" / "such" / "dir" / "o.parquet"
+    assert main(["reassess", "--input", str(tmp_path / "snap"), "--output", str(missing)], stdout=out) == 2
+    # Given a snapshot with no households, Then an empty decisions file with the full schema.
+    snap = pq.read_table(tmp_path / "snap" / "persons.parquet").slice(0, 0)
+    pq.write_table(snap, tmp_path / "snap" / "persons.parquet")
+    households = pq.read_table(tmp_path / "snap" / "households.parquet")
+    pq.write_table(households.slice(0, 0), tmp_path / "snap" / "households.parquet")
+    code = main(
+        [
+            "reassess",
+            "--input",
+            str(tmp_path / "snap"),
+            "--output",
+            str(tmp_path / "e.parquet"),
+            "--period",
+            "2025-03",
+        ],
+        stdout=out,
+    )
+    assert code == 0
+    table = pq.read_table(tmp_path / "e.parquet")
+    assert table.num_rows == 0
+    assert "maternity_non_state_reasons" in table.column_names

@@ -299,7 +299,7 @@ def _programme_detail(
             "children_total": sum(c["amount"] for c in children),
         }
     if programme == "material_assistance":
-        return {"children": sum(1 for k in range(len(ids)) if person("is_child")[k])}
+        return {"children_under_18": sum(1 for is_child in person("is_child") if is_child)}
     if programme == "disabled_child_caregiver":
         qualifies = person("qualifying_disabled_child")
         in_force = person("disability_in_force")

@@ -12,14 +12,28 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoHouseholdRepository
+from chalicelib.adapters.agencies import build_agency_clients
+from chalicelib.adapters.dynamodb import (
+    DynamoAccessLog,
+    DynamoApplicationRepository,
+    DynamoAssignmentRepository,
+    DynamoDecisionRepository,
+    DynamoHouseholdRepository,
+    DynamoNotificationLog,
+)
+from chalicelib.adapters.evidence_store import S3EvidenceStore
 from chalicelib.adapters.s3 import S3DocumentStore
+from chalicelib.adapters.sns import SnsSms
+from chalicelib.adapters.stepfunctions import StepFunctionsWorkflow, UnconfiguredWorkflow
 from chalicelib.adapters.system import RandomIds, SystemClock
 from chalicelib.adapters.tokens import JwtVerifier
 from chalicelib.config import Settings
+from chalicelib.services import assessment
 from chalicelib.services.applications import ApplicationService
 from chalicelib.services.households import HouseholdService
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.notifications import NotificationService
+from chalicelib.services.workflow import WorkflowService
 
 
 @dataclass
@@ -29,6 +43,9 @@ class Services:
     intake: IntakeService
     households: HouseholdService
     applications: ApplicationService
+    workflow: WorkflowService
+    notifications: NotificationService
+    access_log: DynamoAccessLog
 
 
 def aws_client(service: str, settings: Settings) -> Any:
@@ -47,14 +64,28 @@ def build(settings: Settings) -> Services:
     clock, ids = SystemClock(), RandomIds()
     households = DynamoHouseholdRepository(dynamodb, settings.registry_table)
     applications = DynamoApplicationRepository(dynamodb, settings.applications_table)
+    workflow = (StepFunctionsWorkflow(aws_client("stepfunctions", settings), settings.application_state_machine_arn)
+                if settings.application_state_machine_arn else UnconfiguredWorkflow())
+    notifications = NotificationService(DynamoNotificationLog(dynamodb, settings.applications_table),
+                                        SnsSms(aws_client("sns", settings)), clock)
+    access_log = DynamoAccessLog(dynamodb, settings.applications_table)
+    agencies = build_agency_clients(settings.agency_urls, timeout_s=settings.agency_timeout_s)
     return Services(
         settings=settings,
         tokens=JwtVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                            secret=settings.jwt_secret, jwks_url=settings.jwks_url),
-        intake=IntakeService(households, applications, clock, ids, settings),
+        intake=IntakeService(households, applications, clock, ids, settings, workflow),
         households=HouseholdService(households, clock, ids),
         applications=ApplicationService(applications, S3DocumentStore(s3, settings.documents_bucket), clock, ids,
-                                        settings),
+                                        settings, workflow, DynamoDecisionRepository(dynamodb,
+                                                                                     settings.applications_table)),
+        workflow=WorkflowService(
+            applications, DynamoDecisionRepository(dynamodb, settings.applications_table),
+            DynamoAssignmentRepository(dynamodb, settings.assignments_table),
+            S3EvidenceStore(s3, settings.documents_bucket), notifications, lambda: agencies, access_log,
+            assessment.assess, clock, settings),
+        notifications=notifications,
+        access_log=access_log,
     )
 
 

@@ -52,3 +52,14 @@ MEMBER_ADD: dict[str, Any] = {
                "relationship": "sibling", "phone": "+998946660033", "language": "ru"},
     "reason": "moved in with the family",
 }
+
+RERUN: dict[str, Any] = {"note": "the tax authority's service is back"}
+
+MANUAL_EVIDENCE: dict[str, Any] = {
+    "agency": "tax",
+    "fragment": {"members": [{"id": "p-0000001-01", "income": [
+        {"month": "2026-09", "source": "salary", "amount": 2_400_000},
+        {"month": "2026-10", "source": "salary", "amount": 2_400_000},
+        {"month": "2026-11", "source": "salary", "amount": 2_400_000}]}]},
+    "justification": "salary statement from the employer, seen at the mahalla office",
+}

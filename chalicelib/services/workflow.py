@@ -10,7 +10,6 @@ started another) stops with ``StaleRun``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -181,13 +180,6 @@ class WorkflowService:
             reasons = _reasons_in_order(programmes)
             sent = self._tell(app, "rejected", f"decision:{attempt}", {"reasons": reasons})
         return {"application_id": application_id, "sms_sent": sent}
-
-    def restart(self, app: Application, actor_id: str, actor_role: str, note: str) -> Application:
-        """Staff re-run: a new attempt for an application in needs_review (the caller starts the run)."""
-        moved = transition(app, "collecting", at=self._now(), actor_id=actor_id, actor_role=actor_role, note=note)
-        moved = replace(moved, attempt=app.attempt + 1)
-        self._applications.save(moved, app.version)
-        return moved
 
 
 def _reasons_in_order(programmes: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,52 @@
+"""Application requests for synthetic households, as a mahalla worker would file them.
+
+Used by ``make demo`` and the tests: the request carries the household's real members (so the
+agencies know every PINFL) and asks for the programmes the family's shape suggests.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chalicelib.domain import months
+from devstack.population import SynthHousehold
+
+CHANNELS = ("mahalla", "pension_fund", "portal", "mobile")
+
+
+def programmes_for(h: SynthHousehold, period: str) -> list[str]:
+    start = months.first_day(period)
+    children = [p for p in h.members if _age(p.birth_date, start) < 18]
+    wanted = ["child_allowance"] if children else ["material_assistance"]
+    if any(p.disability for p in children):
+        wanted.append("disabled_child_caregiver")
+    recent = months.first_day(months.add(period, -5))
+    if any(p.birth_date >= recent for p in h.members):
+        wanted.append("maternity_non_state")
+    return wanted
+
+
+def application_payload(h: SynthHousehold, period: str) -> dict[str, Any]:
+    head = h.members[0]
+    return {
+        "programmes": programmes_for(h, period),
+        "channel": CHANNELS[h.index % len(CHANNELS)],
+        "address": {"region_code": h.region_code, "district_code": h.district_code,
+                    "mahalla_code": h.mahalla_code, "address_line": h.address_line},
+        "applicant_pinfl": head.pinfl,
+        "members": [
+            {k: v for k, v in {
+                "pinfl": p.pinfl, "document": {"kind": p.document_kind, "number": p.document_number},
+                "surname": p.surname, "given_name": p.given_name, "patronymic": p.patronymic or None,
+                "birth_date": p.birth_date.isoformat(), "sex": p.sex, "relationship": p.relationship,
+                "phone": p.phone, "language": p.language,
+            }.items() if v is not None}
+            for p in h.members if p.death_date is None
+        ],
+        "bank_account": {"kind": "card", "number": h.bank_card},
+    }
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

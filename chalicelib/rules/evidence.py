@@ -7,8 +7,9 @@ never the value, so no PINFL or other personal data leaks into errors or logs.
 Semantic checks beyond the schema: dates are real ``YYYY-MM-DD`` dates; the period is not before
 2021-09 (the first month the rules hold); member ids are unique; ``parent_ids`` name other members of
 the household, at most two, without repeats; at most one head and one spouse (the fallback parents of
-a child are the head and the spouse); no member born after the last day of the period; asset
-``owner_id`` names a member.
+a child are the head and the spouse); no member born after the last day of the period or before
+1900; amounts at most 10**15 som and vehicle years at most 9999 (beyond is a data error and would
+overflow int64 sums); asset ``owner_id`` names a member.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from jsonschema.exceptions import ValidationError
 from chalicelib.domain.errors import ValidationFailed
 
 FIRST_PERIOD = "2021-09"
+EARLIEST_BIRTH = date(1900, 1, 1)
+# Amounts beyond a quadrillion som are data errors, and would overflow the int64 sums.
+MAX_AMOUNT = 10**15
+MAX_YEAR = 9999
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 CODE = "invalid_evidence"
 
@@ -127,6 +132,12 @@ def _check_semantics(evidence: Mapping[str, Any]) -> None:
         born = _parse_date(member["birth_date"], f"{where}.birth_date")
         if born > last_day:
             raise _fail(f"{where}.birth_date", "is after the last day of the period")
+        if born < EARLIEST_BIRTH:
+            raise _fail(f"{where}.birth_date", f"is before {EARLIEST_BIRTH.isoformat()}")
+        for kind in ("income", "alimony_paid"):
+            for k, entry in enumerate(member.get(kind) or []):
+                if entry["amount"] > MAX_AMOUNT:
+                    raise _fail(f"{where}.{kind}[{k}].amount", f"is above {MAX_AMOUNT}")
         disability = member.get("disability")
         if disability and "until" in disability:
             _parse_date(disability["until"], f"{where}.disability.until")
@@ -147,6 +158,11 @@ def _check_semantics(evidence: Mapping[str, Any]) -> None:
             if parent in parents[:j]:
                 raise _fail(field, "repeats a parent")
     assets = evidence.get("assets") or {}
+    if assets.get("securities_market_value", 0) > MAX_AMOUNT:
+        raise _fail("evidence.assets.securities_market_value", f"is above {MAX_AMOUNT}")
+    for k, vehicle in enumerate(assets.get("vehicles") or []):
+        if vehicle["manufactured_year"] > MAX_YEAR:
+            raise _fail(f"evidence.assets.vehicles[{k}].manufactured_year", f"is above {MAX_YEAR}")
     for kind in ("vehicles", "real_estate"):
         for k, item in enumerate(assets.get(kind) or []):
             owner = item.get("owner_id")

@@ -167,3 +167,30 @@ def test_error_serialises_to_the_api_shape() -> None:
     assert error.to_dict() == {
         "error": {"code": "invalid_evidence", "message": error.message, "field": "evidence.members[1].id"}
     }
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            lambda e: e["members"][0]["income"][0].__setitem__("amount", 10**30),
+            "evidence.members[0].income[0].amount",
+        ),
+        (
+            lambda e: e["members"][0].__setitem__("alimony_paid", [{"month": "2025-01", "amount": 10**16}]),
+            "evidence.members[0].alimony_paid[0].amount",
+        ),
+        (
+            lambda e: e["assets"].__setitem__("securities_market_value", 10**19),
+            "evidence.assets.securities_market_value",
+        ),
+        (
+            lambda e: e["assets"]["vehicles"][0].__setitem__("manufactured_year", 10**12),
+            "evidence.assets.vehicles[0].manufactured_year",
+        ),
+        (lambda e: e["members"][1].__setitem__("birth_date", "1899-12-31"), "evidence.members[1].birth_date"),
+    ],
+)
+def test_out_of_range_values_are_rejected(change: Any, field: str) -> None:
+    # Given values that would overflow the sums or are impossible, Then the field is named.
+    assert rejects(broken(change)).field == field

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.rules.codes import PROGRAMMES, reasons_from_bits
 from chalicelib.rules.snapshot import income_months, reassess, write_snapshot
 from chalicelib.rules.synthetic import random_evidence
@@ -90,3 +91,47 @@ def test_vectorised_equals_per_household(seed: int, count: int, chunk: int) -> N
             assert outcome["lump_sum"] == row[f"{programme}_lump_sum"]
             assert outcome["months"] == row[f"{programme}_months"]
             assert outcome["reasons"] == reasons_from_bits(row[f"{programme}_reasons"])
+
+
+json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*prefix, index))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=seeds, pick=st.integers(min_value=0), replacement=json_values)
+def test_mutated_evidence_is_either_assessed_or_rejected_with_a_field(
+    seed: int, pick: int, replacement: Any
+) -> None:
+    # Given valid random evidence with one value replaced by arbitrary JSON,
+    evidence = random_evidence(random.Random(seed))
+    paths = _paths(evidence)
+    path = paths[pick % len(paths)]
+    target: Any = evidence
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = replacement
+    # When assessed, Then it either decides or raises ValidationFailed naming a field (never crashes).
+    try:
+        result = assess(evidence)
+    except ValidationFailed as error:
+        assert error.code == "invalid_evidence"
+        assert error.field and error.field.startswith("evidence")
+    else:
+        assert set(result) == {"decision", "explanation", "rules_version"}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -221,7 +221,7 @@ def _dci_answer(
     def handler(method: str, path: str, query: dict[str, str], body: bytes) -> Response:
         if path != "/registry/sync/search" or method != "POST":
             return _json(404, {"error": {"code": "no_such_endpoint", "message": path}})
-        now = "2026-01-01T00:00:00Z"
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         try:
             req = json.loads(body)
             header = req["header"]

@@ -43,6 +43,10 @@ class Settings(BaseModel):
     agency_timeout_s: float = 2.0
     agency_retries: int = 2
     collection_timeout_s: float = 20.0
+    # Every agency the rules read; an application is decided only with all of them answered.
+    required_agencies: tuple[str, ...] = (
+        "tax", "civil_registry", "disability", "cadastre", "traffic_police", "pension_fund", "penitentiary",
+        "labour", "education", "enforcement", "depository", "defence", "local_government")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -101,10 +101,16 @@ class WorkflowService:
             "members": [{"person_id": m.person_id, "pinfl": m.pinfl, "birth_date": m.birth_date,
                          "sex": m.sex, "relationship": m.relationship} for m in app.members],
         }
-        result = collect_evidence(request, self._agencies(), self._access_log,
+        clients = self._agencies()
+        result = collect_evidence(request, clients, self._access_log,
                                   retries=self._settings.agency_retries, timeout_s=self._settings.collection_timeout_s)
         evidence = result.evidence
         missing = [s.to_dict() for s in result.missing_sources]
+        # An agency with no connector configured is a missing source, never an empty answer: deciding
+        # without, say, the tax authority would find every family without income.
+        configured = {c.name for c in clients}
+        missing += [{"agency": name, "kind": "not_configured", "detail": "", "person_ids": []}
+                    for name in self._settings.required_agencies if name not in configured]
         for manual in app.manual_evidence:
             if any(s["agency"] == manual.agency for s in missing):
                 evidence = merge_fragment(evidence, manual.fragment)

@@ -137,3 +137,45 @@ def test_an_agency_fault_sends_the_application_to_review_naming_the_source(flow:
     assert run["status"] == "SUCCEEDED"
     assert final["status"] == "needs_review"
     assert agency in final["history"][-1]["note"]
+
+
+def test_staff_rerun_after_the_agency_recovers_decides_the_application(flow: Settings, agencies) -> None:
+    h = _households(2)[1]
+    agencies.set_faults("tax", mode="http_500")
+    worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}", "Content-Type": "application/json"}
+    with Client(app) as client:
+        created = submit(client, h)
+        wait_for(created["application_id"])
+        # Given the tax authority is back, When staff run collection again
+        agencies.clear_faults()
+        rerun = client.http.post(f"/applications/{created['application_id']}/collect",
+                                 body=json.dumps({"note": "tax service restored"}), headers=worker)
+        assert rerun.status_code == 202 and rerun.json_body["attempt"] == 2
+        run = wait_for(f"{created['application_id']}-2")
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    # Then the second run decides it, and the history keeps both runs
+    assert run["status"] == "SUCCEEDED"
+    assert final["status"] in ("assigned", "rejected") and final["attempt"] == 2
+    statuses = [s["status"] for s in final["history"]]
+    assert statuses[:3] == ["submitted", "collecting", "needs_review"] and statuses[-1] == final["status"]
+
+
+def test_manual_evidence_for_a_failing_agency_lets_the_decision_follow(flow: Settings, agencies) -> None:
+    h = _households(3)[2]
+    agencies.set_faults("depository", mode="timeout", timeout_s=1.0)
+    worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}", "Content-Type": "application/json"}
+    with Client(app) as client:
+        created = submit(client, h)
+        wait_for(created["application_id"])
+        in_review = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+        head = in_review["members"][0]["person_id"]
+        # When staff enter the depository's answer by hand (no securities), with a justification
+        entered = client.http.post(f"/applications/{created['application_id']}/evidence", headers=worker,
+                                   body=json.dumps({"agency": "depository",
+                                                    "fragment": {"members": [{"id": head}]},
+                                                    "justification": "depository statement brought by the family"}))
+        run = wait_for(f"{created['application_id']}-2")
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    assert in_review["status"] == "needs_review" and entered.status_code == 202
+    assert run["status"] == "SUCCEEDED" and final["status"] in ("assigned", "rejected")
+    assert any("depository entered by hand" in (s.get("note") or "") for s in final["history"])

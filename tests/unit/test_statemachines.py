@@ -43,10 +43,8 @@ def test_the_application_happy_path_stays_within_twelve_transitions() -> None:
     while name:
         seen.append(name)
         state = states[name]
-        if state["Type"] == "Choice":
-            name = state["Choices"][0]["Next"]  # the first choice is the complete-evidence path
-        else:
-            name = state.get("Next")
+        # the first choice of a Choice state is the complete-evidence path
+        name = state["Choices"][0]["Next"] if state["Type"] == "Choice" else state.get("Next")
     assert seen[-1] == "Notify" and len(seen) <= 12
 
 

@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_aws()
         stack.create_resources()
         stack.seed()
-        print(f"seeded in {time.perf_counter() - started:.0f} s; starting the API ...", flush=True)
+        print(f"seeded in {time.perf_counter() - started:.0f} s; starting the agencies, workflow and API ...",
+              flush=True)
+        stack.start_agencies()
+        stack.deploy_workflow()
         stack.start_api()
         _welcome(stack, log)
         while not stopped.wait(0.5):

@@ -66,9 +66,9 @@ def build(settings: Settings) -> Services:
     applications = DynamoApplicationRepository(dynamodb, settings.applications_table)
     workflow = (StepFunctionsWorkflow(aws_client("stepfunctions", settings), settings.application_state_machine_arn)
                 if settings.application_state_machine_arn else UnconfiguredWorkflow())
-    notifications = NotificationService(DynamoNotificationLog(dynamodb, settings.applications_table),
+    notifications = NotificationService(DynamoNotificationLog(dynamodb, settings.audit_table),
                                         SnsSms(aws_client("sns", settings)), clock)
-    access_log = DynamoAccessLog(dynamodb, settings.applications_table)
+    access_log = DynamoAccessLog(dynamodb, settings.audit_table)
     agencies = build_agency_clients(settings.agency_urls, timeout_s=settings.agency_timeout_s)
     return Services(
         settings=settings,

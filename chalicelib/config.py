@@ -26,6 +26,7 @@ class Settings(BaseModel):
     registry_table: str = "spsr-registry"
     applications_table: str = "spsr-applications"
     assignments_table: str = "spsr-assignments"
+    audit_table: str = "spsr-audit"
     documents_bucket: str = "spsr-documents"
     # Applications received after this day of the month (Tashkent time) join next month's cycle.
     cutoff_day: int = Field(default=15, ge=1, le=28)
@@ -60,6 +61,7 @@ class Settings(BaseModel):
             "SPSR_REGISTRY_TABLE": "registry_table",
             "SPSR_APPLICATIONS_TABLE": "applications_table",
             "SPSR_ASSIGNMENTS_TABLE": "assignments_table",
+            "SPSR_AUDIT_TABLE": "audit_table",
             "SPSR_DOCUMENTS_BUCKET": "documents_bucket",
             "SPSR_CUTOFF_DAY": "cutoff_day",
             "SPSR_MAX_DOCUMENT_BYTES": "max_document_bytes",

@@ -31,6 +31,8 @@ class RegistryStack(cdk.Stack):
         assignments = cdk.CfnResource(self, "AssignmentsTable", type="AWS::DynamoDB::Table",
                                       properties=resources.cfn_table_properties(
                                           resources.assignments_table(f"spsr-{stage}-assignments")))
+        audit = cdk.CfnResource(self, "AuditTable", type="AWS::DynamoDB::Table",
+                                properties=resources.cfn_table_properties(resources.audit_table(f"spsr-{stage}-audit")))
         documents = s3.Bucket(
             self, "DocumentsBucket", encryption=s3.BucketEncryption.KMS_MANAGED, bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
@@ -40,10 +42,11 @@ class RegistryStack(cdk.Stack):
             "SPSR_REGISTRY_TABLE": registry.ref,
             "SPSR_APPLICATIONS_TABLE": applications.ref,
             "SPSR_ASSIGNMENTS_TABLE": assignments.ref,
+            "SPSR_AUDIT_TABLE": audit.ref,
             "SPSR_DOCUMENTS_BUCKET": documents.bucket_name,
         }})
         role = self.chalice.get_role("DefaultRole")
-        for table in (registry, applications, assignments):
+        for table in (registry, applications, assignments, audit):
             role.add_to_principal_policy(cdk.aws_iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                          "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"],

@@ -55,6 +55,18 @@ assignment                             ASG#<assignment_id> / META  get one; a co
   freeze reads every active assignment starting on or before a month, 16 shards in parallel, so no
   single partition holds two million items.
 
+Audit table (``spsr-audit``): the trail kept apart from the records it describes (own retention,
+auditor access), written append-only.
+
+=====================================  ==========================  ==================================
+item                                   pk / sk                     access pattern
+=====================================  ==========================  ==================================
+agency query                           ACCESS#<application_id> /   every query made for an application
+                                       <at>#<agency>#<person>#<n>  (which agency, person id, officer)
+SMS marker                             SMS#<key> / SMS             at most one SMS per key (conditional
+                                                                   put before sending)
+=====================================  ==========================  ==================================
+
 Numbers are stored as DynamoDB numbers from Python ``int``; no item ever holds a float.
 """
 
@@ -120,6 +132,19 @@ def assignments_table(name: str) -> dict[str, Any]:
     }
 
 
+def audit_table(name: str) -> dict[str, Any]:
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
 def documents_bucket_encryption() -> dict[str, Any]:
     return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
 
@@ -131,7 +156,7 @@ def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
     """
     existing = set(dynamodb.list_tables().get("TableNames", []))
     specs = (registry_table(settings.registry_table), applications_table(settings.applications_table),
-             assignments_table(settings.assignments_table))
+             assignments_table(settings.assignments_table), audit_table(settings.audit_table))
     for spec in specs:
         if spec["TableName"] not in existing:
             dynamodb.create_table(**spec)

@@ -407,7 +407,7 @@ def _assignment(d: dict[str, Any]) -> Assignment:
 
 
 class DynamoNotificationLog:
-    """SMS markers in the applications table (pk ``SMS#<key>``): at most one SMS per key."""
+    """SMS markers in the audit table (pk ``SMS#<key>``): at most one SMS per key."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
@@ -461,7 +461,7 @@ class DynamoDecisionRepository:
 
 
 class DynamoAccessLog:
-    """The agency access log, beside the applications (pk ``ACCESS#<application_id>``), append-only.
+    """The agency access log in the audit table (pk ``ACCESS#<application_id>``), append-only.
 
     One item per (agency, person, attempt) query: which agency, which person (by id), for which
     application, on whose behalf, when, with what outcome. Read by auditors with the application.

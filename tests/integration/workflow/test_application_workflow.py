@@ -94,7 +94,7 @@ def wait_for(execution_name: str, timeout: float = 60.0) -> dict:
 
 def _sms_sent(settings: Settings, application_id: str) -> list[dict]:
     db = boto3.client("dynamodb", region_name=settings.region)
-    items = db.scan(TableName=settings.applications_table)["Items"]
+    items = db.scan(TableName=settings.audit_table)["Items"]
     return [i for i in items if i["pk"]["S"].startswith(f"SMS#{application_id}:")]
 
 

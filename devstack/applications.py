@@ -10,9 +10,32 @@ from datetime import date
 from typing import Any
 
 from chalicelib.domain import months
-from devstack.population import SynthHousehold
+from devstack.population import SynthHousehold, household
 
 CHANNELS = ("mahalla", "pension_fund", "portal", "mobile")
+
+
+def can_apply_today(h: SynthHousehold, today: date | None = None) -> bool:
+    """A living head with a phone, and nobody born after today.
+
+    The population is drawn for a cycle month that may still be ahead, so it can hold births that
+    have not happened yet; the API rightly refuses those.
+    """
+    today = today or date.today()
+    head = h.members[0]
+    return head.death_date is None and bool(head.phone) and all(p.birth_date <= today for p in h.members)
+
+
+def applicants(first: int, n: int, *, seed: int = 2026, reference_month: str) -> list[SynthHousehold]:
+    """The first ``n`` households from index ``first`` on that can apply today."""
+    out: list[SynthHousehold] = []
+    index = first
+    while len(out) < n:
+        h = household(index, seed=seed, reference_month=reference_month)
+        if can_apply_today(h):
+            out.append(h)
+        index += 1
+    return out
 
 
 def programmes_for(h: SynthHousehold, period: str) -> list[str]:

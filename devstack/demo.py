@@ -18,15 +18,15 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoDecisionRepository, from_item
 from chalicelib.domain.applications import Application
 from chalicelib.services.assessment import assess
-from devstack.applications import application_payload
-from devstack.population import SynthHousehold, evidence_for, household
+from devstack.applications import applicants, application_payload
+from devstack.population import SynthHousehold, evidence_for
 from devstack.stack import EmbeddedStack, free_port
 from devstack.token import issue
 
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         assert stack.agencies is not None
         # One agency fails 5% of its calls: the connectors' retries absorb it.
         stack.agencies.set_faults("education", error_rate=0.05)
-        families = _families(stack, args.applications)
+        families = applicants(0, min(args.applications, args.households), seed=stack.seed_value,
+                              reference_month=stack.reference_month)
         print(f"stack up in {time.perf_counter() - started:.0f} s; submitting {len(families)} applications ...",
               file=sys.stderr, flush=True)
         submitted = _submit_all(stack, families)
@@ -69,21 +70,6 @@ def quiet_logs() -> None:
     """The summary is the demo's output: the services' per-request logs stay at warnings."""
     for name in ("spsr-api", "spsr-workflow", "spsr-notifications", "spsr-intake"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _families(stack: EmbeddedStack, n: int) -> list[SynthHousehold]:
-    """The first ``n`` households that can apply today: a living head with a phone, nobody born later
-    than today (the population is drawn for the coming cycle month, which may hold births still to come)."""
-    today = date.today()
-    out = []
-    for i in range(stack.households):
-        h = household(i, seed=stack.seed_value, reference_month=stack.reference_month)
-        head = h.members[0]
-        if head.death_date is None and head.phone and all(p.birth_date <= today for p in h.members):
-            out.append(h)
-        if len(out) == n:
-            break
-    return out
 
 
 def _post(stack: EmbeddedStack, path: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

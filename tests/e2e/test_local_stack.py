@@ -78,10 +78,10 @@ def test_a_citizen_sees_only_their_own_seeded_household(stack: EmbeddedStack) ->
 
 
 def test_a_seeded_family_s_application_is_decided_by_the_workflow(stack: EmbeddedStack) -> None:
-    from devstack.applications import application_payload
+    from devstack.applications import applicants, application_payload
 
     # Given a seeded household, When its mahalla worker files its application over HTTP
-    h = household(5, reference_month=stack.reference_month)
+    h = applicants(5, 1, seed=stack.seed_value, reference_month=stack.reference_month)[0]
     worker = issue("mahalla_worker", h.mahalla_code)
     status, created = call(stack, "POST", "/applications", worker, application_payload(h, stack.reference_month))
     assert status == 201, created

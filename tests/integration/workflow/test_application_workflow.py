@@ -25,7 +25,7 @@ from chalicelib.domain.applications import cycle_month
 from chalicelib.services.assessment import assess
 from devstack import lambda_bridge
 from devstack.agencies.run import RunningAgencies, start_all
-from devstack.applications import application_payload
+from devstack.applications import applicants, application_payload
 from devstack.population import SynthHousehold, evidence_for, household
 from devstack.seed import to_household
 from devstack.token import issue
@@ -99,8 +99,7 @@ def _sms_sent(settings: Settings, application_id: str) -> list[dict]:
 
 
 def _households(n: int) -> list[SynthHousehold]:
-    return [h for h in (household(i, reference_month=PERIOD) for i in range(POPULATION))
-            if all(p.death_date is None for p in h.members)][:n]
+    return applicants(0, n, reference_month=PERIOD)
 
 
 def test_applications_are_decided_as_the_rules_decide_the_agencies_evidence(flow: Settings) -> None:

@@ -17,7 +17,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,7 +31,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.applications import cycle_month
-from devstack import lambda_bridge
+from devstack import lambda_bridge, moto_patches
 from devstack.agencies.run import RunningAgencies, start_all
 from devstack.seed import seed
 from infra.resources import create_all
@@ -112,7 +111,7 @@ class EmbeddedStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # moto logs every failed task state at ERROR; the workflow handles those failures itself.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
-        _serialise_moto_transactions()
+        moto_patches.install()
         self._saved_env = dict(os.environ)
         os.environ["MOTO_PORT"] = str(self.moto_port)  # where moto's Step Functions calls Lambda back
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
@@ -209,21 +208,3 @@ def _wait(check: Any, what: str, timeout: float = 30.0) -> None:
         time.sleep(0.2)
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s ({last})")
 
-
-def _serialise_moto_transactions() -> None:
-    """moto's TransactWriteItems deep-copies the tables it touches without a lock, so two at once in
-    the threaded server can fail with 'dictionary changed size during iteration'. DynamoDB itself
-    has no such limit; locally, transactions simply take turns."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.transact_write_items
-    if getattr(original, "serialised", False):
-        return
-    lock = threading.Lock()
-
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with lock:
-            original(self, transact_items)
-
-    transact_write_items.serialised = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -76,9 +76,7 @@ class Settings(BaseModel):
         for var, field in mapping.items():
             if env.get(var):
                 values[field] = env[var]
-        if env.get("SPSR_AGENCY_URLS"):
-            # JSON object: {"tax": "http://127.0.0.1:7001", ...}
-            values["agency_urls"] = json.loads(env["SPSR_AGENCY_URLS"])
+        values["agency_urls"] = _agency_urls(env, cls.model_fields["required_agencies"].default)
         if values.get("jwks_url"):
             # Cognito-signed tokens only: the local shared secret must never be accepted on AWS.
             values["jwt_secret"] = None
@@ -88,3 +86,25 @@ class Settings(BaseModel):
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.from_env()
+
+
+def _agency_urls(env: dict[str, str], agencies: tuple[str, ...]) -> dict[str, str]:
+    """{agency: base URL} from ``SPSR_AGENCY_URLS`` (a JSON object, as ``make agencies`` prints it) and
+    ``SPSR_AGENCY_<NAME>_URL`` variables, which win over the JSON for their agency."""
+    urls: dict[str, str] = {}
+    raw = env.get("SPSR_AGENCY_URLS", "").strip()
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise ValueError("SPSR_AGENCY_URLS is not a JSON object") from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValueError("SPSR_AGENCY_URLS must map agency names to URLs")
+        urls.update(parsed)
+    for name in agencies:
+        if env.get(f"SPSR_AGENCY_{name.upper()}_URL"):
+            urls[name] = env[f"SPSR_AGENCY_{name.upper()}_URL"]
+    unknown = sorted(set(urls) - set(agencies))
+    if unknown:
+        raise ValueError(f"SPSR_AGENCY_URLS names unknown agencies: {', '.join(unknown)}")
+    return urls

@@ -240,14 +240,3 @@ def test_the_result_serialises_to_json() -> None:
     d = json.loads(json.dumps(result.to_dict()))
     assert d["complete"] is False and d["missing_sources"][0]["kind"] == "unavailable"
     assert d["deceased_member_ids"] == ["p-4"] and d["stats"]["tax"]["attempts"] == 1
-
-
-def test_agency_urls_come_from_the_environment() -> None:
-    from chalicelib.adapters.agencies import agency_urls_from_env
-
-    env = {"SPSR_AGENCY_URLS": '{"tax": "http://a", "cadastre": "http://b"}', "SPSR_AGENCY_TAX_URL": "http://c"}
-    assert agency_urls_from_env(env) == {"tax": "http://c", "cadastre": "http://b"}
-    assert agency_urls_from_env({}) == {}
-    for bad in ('{"weather": "http://x"}', "[1]", "not json"):
-        with pytest.raises(ValueError):
-            agency_urls_from_env({"SPSR_AGENCY_URLS": bad})

@@ -6,7 +6,6 @@ calls it with the URLs from the settings. Protocols: REST (rest.py), DCI (dci.py
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from chalicelib.adapters.agencies.dci import CivilRegistryClient, DisabilityRegistryClient
@@ -29,33 +28,6 @@ AGENCY_NAMES = (
     "defence",
     "local_government",
 )
-
-
-URLS_ENV = "SPSR_AGENCY_URLS"
-TIMEOUT_ENV = "SPSR_AGENCY_TIMEOUT_S"
-
-
-def agency_urls_from_env(env: Mapping[str, str]) -> dict[str, str]:
-    """{agency: base URL} from ``SPSR_AGENCY_URLS`` (a JSON object, as printed by the local launcher)
-    and ``SPSR_AGENCY_<NAME>_URL`` variables, which win over the JSON for their agency."""
-    urls: dict[str, str] = {}
-    raw = env.get(URLS_ENV, "").strip()
-    if raw:
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            raise ValueError(f"{URLS_ENV} is not a JSON object") from None
-        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
-            raise ValueError(f"{URLS_ENV} must map agency names to URLs")
-        urls.update(parsed)
-    for name in AGENCY_NAMES:
-        v = env.get(f"SPSR_AGENCY_{name.upper()}_URL")
-        if v:
-            urls[name] = v
-    unknown = set(urls) - set(AGENCY_NAMES)
-    if unknown:
-        raise ValueError(f"unknown agencies: {sorted(unknown)}")
-    return urls
 
 
 def build_agency_client(name: str, url: str, *, timeout_s: float = 2.0) -> AgencyClient:

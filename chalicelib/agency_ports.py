@@ -24,6 +24,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+# The agencies the registry asks, in the order collection reports them.
+AGENCY_NAMES = (
+    "tax",
+    "civil_registry",
+    "disability",
+    "cadastre",
+    "traffic_police",
+    "pension_fund",
+    "penitentiary",
+    "labour",
+    "education",
+    "enforcement",
+    "depository",
+    "defence",
+    "local_government",
+)
+
 
 class AgencyError(Exception):
     """Base of the agency failures; ``kind`` is the stable name used in missing_sources."""

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.agency_ports import AGENCY_NAMES
+
 # Local development only: the dev token issuer (devstack.token) signs with this secret. On AWS the
 # tokens come from Cognito and are checked against its JWKS (SPSR_JWKS_URL), never with this value.
 LOCAL_DEV_JWT_SECRET = "spsr-local-dev-secret-not-for-production"  # noqa: S105
@@ -45,9 +47,7 @@ class Settings(BaseModel):
     agency_retries: int = 2
     collection_timeout_s: float = 20.0
     # Every agency the rules read; an application is decided only with all of them answered.
-    required_agencies: tuple[str, ...] = (
-        "tax", "civil_registry", "disability", "cadastre", "traffic_police", "pension_fund", "penitentiary",
-        "labour", "education", "enforcement", "depository", "defence", "local_government")
+    required_agencies: tuple[str, ...] = AGENCY_NAMES
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -85,64 +85,41 @@ def _index(name: str, pk: str, sk: str) -> dict[str, Any]:
     }
 
 
-def registry_table(name: str) -> dict[str, Any]:
-    return {
+def _keyed_table(name: str, index_attrs: tuple[str, ...] = (),
+                 indexes: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    """A pay-per-request, encrypted table keyed by ``pk``/``sk`` (strings), with optional indexes."""
+    spec: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", *index_attrs)],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         "SSESpecification": {"Enabled": True},
     }
+    if indexes:
+        spec["GlobalSecondaryIndexes"] = list(indexes)
+    return spec
+
+
+def registry_table(name: str) -> dict[str, Any]:
+    return _keyed_table(name)
 
 
 def applications_table(name: str) -> dict[str, Any]:
-    attrs = ["pk", "sk", "mahalla_code", "district_code", "region_code", "household_id", "cycle_month",
-             "list_sk", "cycle_sk"]
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "GlobalSecondaryIndexes": [
-            _index("by_mahalla", "mahalla_code", "list_sk"),
-            _index("by_district", "district_code", "list_sk"),
-            _index("by_region", "region_code", "list_sk"),
-            _index("by_household", "household_id", "list_sk"),
-            _index("by_cycle", "cycle_month", "cycle_sk"),
-        ],
-        "SSESpecification": {"Enabled": True},
-    }
+    return _keyed_table(
+        name, ("mahalla_code", "district_code", "region_code", "household_id", "cycle_month", "list_sk", "cycle_sk"),
+        (_index("by_mahalla", "mahalla_code", "list_sk"), _index("by_district", "district_code", "list_sk"),
+         _index("by_region", "region_code", "list_sk"), _index("by_household", "household_id", "list_sk"),
+         _index("by_cycle", "cycle_month", "cycle_sk")))
 
 
 def assignments_table(name: str) -> dict[str, Any]:
-    attrs = ["pk", "sk", "household_id", "status_shard", "start_sk"]
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "GlobalSecondaryIndexes": [
-            _index("by_household", "household_id", "start_sk"),
-            _index("by_status", "status_shard", "start_sk"),
-        ],
-        "SSESpecification": {"Enabled": True},
-    }
+    return _keyed_table(name, ("household_id", "status_shard", "start_sk"),
+                        (_index("by_household", "household_id", "start_sk"),
+                         _index("by_status", "status_shard", "start_sk")))
 
 
 def audit_table(name: str) -> dict[str, Any]:
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "SSESpecification": {"Enabled": True},
-    }
+    return _keyed_table(name)
 
 
 def documents_bucket_encryption() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.config import Settings
-from chalicelib.domain import geography
+from chalicelib.domain import geography, months
 from chalicelib.domain.access import Principal, require_personal_data_access, require_read, require_write
 from chalicelib.domain.applications import Application, DocumentRef, ManualEvidence, StatusChange
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
@@ -68,6 +68,11 @@ class ApplicationService:
 
     def _now(self) -> str:
         return self._clock.now().isoformat(timespec="seconds")
+
+    def open_cycles(self) -> tuple[str, str]:
+        """The cycle months whose applications may still be undecided: the previous and the current."""
+        current = self._current_cycle()
+        return months.add(current, -1), current
 
     def _current_cycle(self) -> str:
         return domain_cycle_month(self._clock.now(), self._settings.cutoff_day, self._settings.timezone)
@@ -157,7 +162,7 @@ class ApplicationService:
         """Undecided applications past their due date, in the caller's scope (one listing page at a time)."""
         today = self._clock.now().astimezone(ZoneInfo(self._settings.timezone)).date().isoformat()
         page = self.list(principal, cycle_month=cycle_month, limit=limit, cursor=cursor)
-        late = [a for a in page.items if not a.decided and a.status != "assessed" and a.due_date < today]
+        late = [a for a in page.items if not a.decided and a.due_date < today]
         return Page(items=late, cursor=page.cursor)
 
 

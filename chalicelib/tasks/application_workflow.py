@@ -8,6 +8,7 @@ Exceptions keep their class name as the Step Functions error name (``StaleRun``,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -18,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib import bootstrap
 from chalicelib.api.http import validation_error
 from chalicelib.domain.access import Principal
+from chalicelib.domain.applications import Application
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.ports import Page
 
 bp = Blueprint(__name__)
 logger = Logger(service="spsr-workflow")
@@ -91,17 +94,12 @@ def mark_needs_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def start_pending_workflows(event: Any) -> dict[str, Any]:
     """Starts the workflow of applications left ``submitted`` (a start that failed at intake)."""
     services = bootstrap.services()
-    page_cursor: str | None = None
     started = 0
-    while True:
-        page = services.applications.list(SYSTEM_PRINCIPAL, status="submitted", limit=100, cursor=page_cursor)
-        for app in page.items:
+    for cycle in services.applications.open_cycles():
+        for app in _every(services.applications.list, status="submitted", cycle_month=cycle):
             name = app.application_id if app.attempt == 1 else f"{app.application_id}-{app.attempt}"
             if services.intake.workflow_start(name, app.application_id, app.attempt):
                 started += 1
-        page_cursor = page.cursor
-        if not page_cursor:
-            break
     logger.info("pending workflows started", extra={"started": started})
     return {"started": started}
 
@@ -110,15 +108,21 @@ def start_pending_workflows(event: Any) -> dict[str, Any]:
 def report_overdue(event: Any) -> dict[str, Any]:
     """Counts undecided applications past their 3-working-day due date (metric ``OverdueApplications``)."""
     services = bootstrap.services()
-    cursor: str | None = None
     overdue = 0
-    while True:
-        page = services.applications.overdue(SYSTEM_PRINCIPAL, limit=100, cursor=cursor)
-        overdue += len(page.items)
-        cursor = page.cursor
-        if not cursor:
-            break
+    for cycle in services.applications.open_cycles():
+        overdue += sum(1 for _ in _every(services.applications.overdue, cycle_month=cycle))
     metrics.add_metric(name="OverdueApplications", unit=MetricUnit.Count, value=overdue)
     metrics.flush_metrics()
     logger.info("overdue applications", extra={"overdue": overdue})
     return {"overdue": overdue}
+
+
+def _every(listing: Callable[..., Page], **query: Any) -> Iterator[Application]:
+    """Every item of a paginated, nationwide listing."""
+    cursor: str | None = None
+    while True:
+        current = listing(SYSTEM_PRINCIPAL, limit=100, cursor=cursor, **query)
+        yield from current.items
+        cursor = current.cursor
+        if not cursor:
+            return

@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from chalicelib.agency_ports import AGENCY_NAMES
 from chalicelib.domain.identifiers import make_pinfl
 from devstack.agencies.server import AgencyServer, Faults, Response
 from devstack.agencies.soap_specs import SERVICES, SoapService, wsdl_filename
@@ -46,21 +47,7 @@ TAX_SOURCES = ("salary", "entrepreneurial", "property")
 PENSION_SOURCES = ("pension", "benefit", "sp_benefit")
 LABOUR_SOURCES = ("unemployment_benefit", "public_works")
 
-AGENCIES = (
-    "tax",
-    "civil_registry",
-    "disability",
-    "cadastre",
-    "traffic_police",
-    "pension_fund",
-    "penitentiary",
-    "labour",
-    "education",
-    "enforcement",
-    "depository",
-    "defence",
-    "local_government",
-)
+AGENCIES = AGENCY_NAMES
 
 
 @dataclass(frozen=True)

@@ -11,23 +11,7 @@ from collections.abc import Mapping
 from chalicelib.adapters.agencies.dci import CivilRegistryClient, DisabilityRegistryClient
 from chalicelib.adapters.agencies.rest import REST_SPECS, RestAgencyClient
 from chalicelib.adapters.agencies.soap import SOAP_CLIENTS
-from chalicelib.agency_ports import AgencyClient
-
-AGENCY_NAMES = (
-    "tax",
-    "civil_registry",
-    "disability",
-    "cadastre",
-    "traffic_police",
-    "pension_fund",
-    "penitentiary",
-    "labour",
-    "education",
-    "enforcement",
-    "depository",
-    "defence",
-    "local_government",
-)
+from chalicelib.agency_ports import AGENCY_NAMES, AgencyClient
 
 
 def build_agency_client(name: str, url: str, *, timeout_s: float = 2.0) -> AgencyClient:

@@ -178,3 +178,30 @@ def test_manual_evidence_for_a_failing_agency_lets_the_decision_follow(flow: Set
     assert in_review["status"] == "needs_review" and entered.status_code == 202
     assert run["status"] == "SUCCEEDED" and final["status"] in ("assigned", "rejected")
     assert any("depository entered by hand" in (s.get("note") or "") for s in final["history"])
+
+
+def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Settings) -> None:
+    from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+    from chalicelib.adapters.system import RandomIds, SystemClock
+    from chalicelib.domain.access import Principal
+    from chalicelib.services.intake import IntakeService
+    from chalicelib.tasks.application_workflow import start_pending_workflows
+    from tests.builders import application_request
+
+    # Given an application stored while the workflow could not be started
+    h = _households(5)[4]
+    db = boto3.client("dynamodb", region_name=flow.region)
+    no_workflow = IntakeService(DynamoHouseholdRepository(db, flow.registry_table),
+                                DynamoApplicationRepository(db, flow.applications_table), SystemClock(), RandomIds(),
+                                flow, workflow=None)
+    stored = no_workflow.submit(Principal("w", "mahalla_worker", h.mahalla_code),
+                                application_request(application_payload(h, PERIOD)))
+    # When the scheduled sweep runs (twice: the second finds the run already started)
+    event = json.loads((lambda_bridge.ROOT / "events" / "schedules" / "start_pending_workflows.json").read_text())
+    event.pop("_function")
+    first = start_pending_workflows(event, None)
+    run = wait_for(stored.application_id)
+    second = start_pending_workflows(event, None)
+    # Then exactly one run decided it
+    assert first == {"started": 1} and second == {"started": 0}
+    assert run["status"] == "SUCCEEDED"

@@ -69,6 +69,7 @@ def build(settings: Settings) -> Services:
     notifications = NotificationService(DynamoNotificationLog(dynamodb, settings.audit_table),
                                         SnsSms(aws_client("sns", settings)), clock)
     access_log = DynamoAccessLog(dynamodb, settings.audit_table)
+    decisions = DynamoDecisionRepository(dynamodb, settings.applications_table)
     agencies = build_agency_clients(settings.agency_urls, timeout_s=settings.agency_timeout_s)
     return Services(
         settings=settings,
@@ -77,10 +78,9 @@ def build(settings: Settings) -> Services:
         intake=IntakeService(households, applications, clock, ids, settings, workflow),
         households=HouseholdService(households, clock, ids),
         applications=ApplicationService(applications, S3DocumentStore(s3, settings.documents_bucket), clock, ids,
-                                        settings, workflow, DynamoDecisionRepository(dynamodb,
-                                                                                     settings.applications_table)),
+                                        settings, workflow, decisions, access_log),
         workflow=WorkflowService(
-            applications, DynamoDecisionRepository(dynamodb, settings.applications_table),
+            applications, decisions,
             DynamoAssignmentRepository(dynamodb, settings.assignments_table),
             S3EvidenceStore(s3, settings.documents_bucket), notifications, lambda: agencies, access_log,
             assessment.assess, clock, settings),

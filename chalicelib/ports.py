@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
@@ -142,3 +142,9 @@ class DecisionRepository(Protocol):
         ...
 
     def latest(self, application_id: str) -> dict[str, object] | None: ...
+
+
+class AccessLogReader(Protocol):
+    def for_application(self, application_id: str) -> list[dict[str, Any]]:
+        """The agency queries made for an application, oldest first (ids only)."""
+        ...

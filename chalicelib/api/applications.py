@@ -90,6 +90,12 @@ def get_decision(request: Any, principal: Any, body: None, application_id: str) 
     return bootstrap.services().applications.decision(principal, application_id)
 
 
+@endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
+          summary="The agency queries made for the application: agency, member id, officer, time, outcome")
+def get_access_log(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
+    return {"items": bootstrap.services().applications.access_log(principal, application_id)}
+
+
 @endpoint(bp, "/applications/{application_id}/collect", "POST", tag="applications", status=202,
           summary="Run evidence collection again for an application in review (e.g. after an agency recovered)",
           body=RerunIn, example=examples.RERUN, responses={409: "the application is not in review"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from chalicelib.domain.applications import Application, DocumentRef, ManualEvide
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.ports import (
+    AccessLogReader,
     ApplicationQuery,
     ApplicationRepository,
     Clock,
@@ -30,10 +32,11 @@ LEVEL_ORDER = ("mahalla", "district", "region")
 class ApplicationService:
     def __init__(self, applications: ApplicationRepository, documents: DocumentStore, clock: Clock,
                  ids: IdGenerator, settings: Settings, workflow: Workflow | None = None,
-                 decisions: DecisionRepository | None = None) -> None:
+                 decisions: DecisionRepository | None = None, access_log: AccessLogReader | None = None) -> None:
         self._applications = applications
         self._workflow = workflow
         self._decisions = decisions
+        self._access_log = access_log
         self._documents = documents
         self._clock = clock
         self._ids = ids
@@ -120,6 +123,11 @@ class ApplicationService:
         if stored is None:
             raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
         return {"application_id": app.application_id, "status": app.status, **stored}
+
+    def access_log(self, principal: Principal, application_id: str) -> Sequence[dict[str, Any]]:
+        """Which agency was asked about which member, when, on whose behalf, with what outcome."""
+        app = self.get(principal, application_id)
+        return self._access_log.for_application(app.application_id) if self._access_log else []
 
     def rerun_collection(self, principal: Principal, application_id: str, note: str) -> Application:
         """Staff start the workflow again for an application in review (after an agency recovered)."""

@@ -118,6 +118,13 @@ def test_applications_are_decided_as_the_rules_decide_the_agencies_evidence(flow
             assert final["status"] == ("assigned" if any(
                 p["eligible"] for p in expected["decision"]["programmes"].values()) else "rejected")
             assert [s["status"] for s in final["history"]] == ["submitted", "collecting", "assessed", final["status"]]
+            # Every agency was asked about every member, on the worker's behalf, with ids only
+            log = client.http.get(f"/applications/{app_id}/access-log", headers=worker).json_body["items"]
+            members = application_payload(h, PERIOD)["members"]
+            assert {e["agency"] for e in log} == set(flow.required_agencies)
+            assert len({(e["agency"], e["person_id"]) for e in log}) == len(flow.required_agencies) * len(members)
+            assert all(e["application_id"] == app_id for e in log)
+            assert not any(m["pinfl"] in json.dumps(log) for m in members)
             # Two SMS: received and the decision, once each
             assert sorted(i["template"]["S"] for i in _sms_sent(flow, app_id)) == sorted(
                 ["received", "assigned" if final["status"] == "assigned" else "rejected"])

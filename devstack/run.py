@@ -55,6 +55,7 @@ def _welcome(stack: EmbeddedStack, log: Path) -> None:
     token = issue("mahalla_worker", examples.EXAMPLE_MAHALLA)
     example = log.parent / "spsr-example-application.json"
     example.write_text(json.dumps(examples.APPLICATION, ensure_ascii=False, indent=2), encoding="utf-8")
+    agencies = ", ".join(f"{name} {url}" for name, url in (stack.agencies.urls if stack.agencies else {}).items())
     print(f"""
 SPSR is running.
   API        {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)
@@ -71,6 +72,12 @@ Submit the documented example application (201, then 409 when repeated):
   curl -s -X POST {stack.api_url}/applications -H "Authorization: Bearer $TOKEN" \\
        -H 'Content-Type: application/json' -d @{example}
 
+The workflow then collects the family's data from the agency services, decides and "sends" the SMS;
+a few seconds later:
+
+  curl -s {stack.api_url}/applications/<application_id>/decision -H "Authorization: Bearer $TOKEN"
+
+Agency services: {agencies}
 Ctrl-C stops everything.
 """, flush=True)
     sys.stdout.flush()

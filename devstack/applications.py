@@ -73,3 +73,28 @@ def application_payload(h: SynthHousehold, period: str) -> dict[str, Any]:
 
 def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prints the application of a seeded family (JSON) and, on stderr, the mahalla to take a token for."""
+    import argparse
+    import json
+    import sys
+    from datetime import UTC, datetime
+
+    from chalicelib.config import Settings
+    from chalicelib.domain.applications import cycle_month
+
+    parser = argparse.ArgumentParser(description="The application of a seeded family, as a worker would file it.")
+    parser.add_argument("index", type=int, nargs="?", default=0, help="household index in the seeded population")
+    parser.add_argument("--month", default=cycle_month(datetime.now(UTC), Settings().cutoff_day))
+    args = parser.parse_args(argv)
+    h = applicants(args.index, 1, reference_month=args.month)[0]
+    print(json.dumps(application_payload(h, args.month), ensure_ascii=False, indent=2))
+    print(f"household {h.household_id}, mahalla {h.mahalla_code}: "
+          f"make token ROLE=mahalla_worker SCOPE={h.mahalla_code}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

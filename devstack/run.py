@@ -72,9 +72,13 @@ Submit the documented example application (201, then 409 when repeated):
   curl -s -X POST {stack.api_url}/applications -H "Authorization: Bearer $TOKEN" \\
        -H 'Content-Type: application/json' -d @{example}
 
-The workflow then collects the family's data from the agency services, decides and "sends" the SMS;
-a few seconds later:
+That family is new to the agencies, so the workflow sends it to needs_review naming the civil
+registry. A seeded family is known to every agency and is decided within seconds:
 
+  .venv/bin/python -m devstack.applications 7 > /tmp/family.json     # prints its mahalla on stderr
+  export TOKEN=$(make -s token ROLE=mahalla_worker SCOPE=<that mahalla> | tail -1)
+  curl -s -X POST {stack.api_url}/applications -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' -d @/tmp/family.json
   curl -s {stack.api_url}/applications/<application_id>/decision -H "Authorization: Bearer $TOKEN"
 
 Agency services: {agencies}

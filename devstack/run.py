@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,8 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log = Path(tempfile.gettempdir()) / "spsr-chalice-local.log"
     stack = EmbeddedStack(moto_port=args.moto_port, api_port=args.api_port, households=args.households, api_log=log)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.perf_counter()
     print(f"starting moto on {stack.endpoint}, seeding {args.households} households ...", flush=True)
     try:
@@ -40,14 +38,23 @@ def main(argv: list[str] | None = None) -> int:
         stack.deploy_workflow()
         stack.start_api()
         _welcome(stack, log)
-        while not stopped.wait(0.5):
-            pass
+        while True:
+            time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
         print("\nstopping ...", flush=True)
+        # A second Ctrl-C or SIGTERM must not interrupt the shutdown and leave services behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+        print("stopped.", flush=True)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM ends the stack the way Ctrl-C does (handlers must not take locks the main thread may hold).
+    raise KeyboardInterrupt
 
 
 def _welcome(stack: EmbeddedStack, log: Path) -> None:

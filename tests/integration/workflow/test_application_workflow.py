@@ -212,3 +212,18 @@ def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Set
     # Then exactly one run decided it
     assert first == {"started": 1} and second == {"started": 0}
     assert run["status"] == "SUCCEEDED"
+
+
+def test_a_family_unknown_to_the_civil_registry_goes_to_review(flow: Settings) -> None:
+    from chalicelib.api import examples
+
+    # Given a family none of the agencies knows (the documented example), When it applies
+    worker = {"Authorization": f"Bearer {issue('mahalla_worker', examples.EXAMPLE_MAHALLA)}",
+              "Content-Type": "application/json"}
+    with Client(app) as client:
+        created = client.http.post("/applications", body=json.dumps(examples.APPLICATION), headers=worker).json_body
+        run = wait_for(created["application_id"])
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    # Then nothing is decided on missing data: the application waits for staff, naming the source
+    assert run["status"] == "SUCCEEDED" and final["status"] == "needs_review"
+    assert "civil_registry (person_not_known)" in final["history"][-1]["note"]

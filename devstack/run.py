@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     log = Path(tempfile.gettempdir()) / "spsr-chalice-local.log"
     stack = EmbeddedStack(moto_port=args.moto_port, api_port=args.api_port, households=args.households, api_log=log)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     started = time.perf_counter()
     print(f"starting moto on {stack.endpoint}, seeding {args.households} households ...", flush=True)
     try:

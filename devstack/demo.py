@@ -177,6 +177,8 @@ def _summary(stack: EmbeddedStack, submitted: list[tuple[str, SynthHousehold]], 
         "applications": {
             "submitted": len(submitted), "by_status": dict(sorted(by_status.items())),
             "undecided": sum(n for s, n in by_status.items() if s not in FINAL),
+            "review_notes": dict(Counter(a.history[-1].note or "" for a in apps.values()
+                                         if a.status == "needs_review").most_common()),
             "requested_by_programme": dict(sorted(requested.items())),
             "granted_by_programme": dict(sorted(granted.items())),
         },

@@ -1,0 +1,392 @@
+"""Differential tests: the rules package decides as the plain reference reading of RULES.md does.
+
+Given valid evidence (generated at the rules' boundaries, or the synthetic population), when both the
+package (``assess`` and the ``assess`` CLI) and ``tests.oracle.reference_rules.decide`` decide it,
+then the two decision objects are equal, field by field, reasons in the schema's order.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.services.assessment import assess
+from devstack.population import evidence_for, household
+from tests._schema import evidence_validator
+from tests.oracle.reference_rules import (
+    MCE_FROM,
+    PROGRAMME_START,
+    PROGRAMMES,
+    SECURITIES_MCE_MULTIPLE,
+    decide,
+    first_day,
+    mce,
+    month_shift,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+VALIDATOR = evidence_validator()
+
+
+# =====================================================================================================
+# validity of generated evidence: the schema plus the package's semantic checks
+# =====================================================================================================
+
+
+def last_day(ym: str) -> date:
+    start = first_day(ym)
+    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+def semantic_problems(evidence: dict[str, Any]) -> list[str]:
+    """What the schema alone does not check but the package rejects (INTERPRETATION.md, Evidence)."""
+    problems = []
+    if evidence["period"] < "2021-09":
+        problems.append("period before 2021-09")
+    ids = [m["id"] for m in evidence["members"]]
+    if len(set(ids)) != len(ids):
+        problems.append("duplicate member ids")
+    known = set(ids)
+    for m in evidence["members"]:
+        pids = m.get("parent_ids", [])
+        if len(pids) > 2 or len(set(pids)) != len(pids) or m["id"] in pids or not set(pids) <= known:
+            problems.append(f"bad parent_ids of {m['id']}")
+        if date.fromisoformat(m["birth_date"]) > last_day(evidence["period"]):
+            problems.append(f"{m['id']} born after P")
+    for role in ("head", "spouse"):
+        if sum(m["relationship"] == role for m in evidence["members"]) > 1:
+            problems.append(f"more than one {role}")
+    assets = evidence.get("assets", {})
+    for item in assets.get("vehicles", []) + assets.get("real_estate", []):
+        if "owner_id" in item and item["owner_id"] not in known:
+            problems.append("owner_id names no member")
+    return problems
+
+
+def assert_valid(evidence: dict[str, Any]) -> None:
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(evidence)]
+    assert not errors, f"the strategy made schema-invalid evidence: {errors}"
+    problems = semantic_problems(evidence)
+    assert not problems, f"the strategy made semantically invalid evidence: {problems}"
+
+
+# =====================================================================================================
+# the strategy: valid evidence that sits on the rules' boundaries
+# =====================================================================================================
+
+
+def _ym(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+# just before and on each programme start and each MCE change, plus a February of a leap year
+_CHANGES = [*PROGRAMME_START.values(), *(start for start, _ in MCE_FROM)]
+_EDGES = {month_shift(f"{d:%Y-%m}", k) for d in _CHANGES for k in (-1, 0)}
+PERIODS_OF_NOTE = sorted(p for p in _EDGES | {"2024-02", "2024-03", "2028-03"} if p >= "2021-09")
+periods = st.one_of(
+    st.sampled_from(PERIODS_OF_NOTE),
+    st.integers(2021 * 12 + 8, 2030 * 12 + 11).map(_ym),
+)
+
+# ids whose code-point order differs from their "natural" order, to exercise the id tie-break
+ID_POOL = ["m1", "m2", "m3", "m10", "a", "B", "b", "Z", "2", "10", "x-1", "x-01"]
+SOURCES = [
+    "salary",
+    "entrepreneurial",
+    "property",
+    "pension",
+    "benefit",
+    "alimony_received",
+    "unemployment_benefit",
+    "public_works",
+    "securities",
+    "sp_benefit",
+]
+CONDITION_CODES = ["DC01", "DC02", "DC17", "DC34", "DC00", "DC35", "DC1", "dc01", "DC034", "Q90"]
+
+
+def years_before(day: date, years: int) -> date:
+    """``day`` moved back ``years`` years (``day`` is a first of month, so always a real date)."""
+    return day.replace(year=day.year - years)
+
+
+@st.composite
+def birth_dates(draw: st.DrawFn, period: str) -> date:
+    day1, end = first_day(period), last_day(period)
+    kind = draw(st.sampled_from(["edge_age", "edge_age", "recent", "during_p", "child", "adult", "old"]))
+    if kind == "edge_age":
+        # on, one day before, and one day after the 3rd, 18th, 55th and 60th birthday on day 1 of P
+        years = draw(st.sampled_from([3, 18, 55, 60]))
+        return years_before(day1, years) + timedelta(days=draw(st.sampled_from([-1, 0, 1])))
+    if kind == "recent":
+        # around the first day of P-5
+        return first_day(month_shift(period, -5)) + timedelta(days=draw(st.integers(-2, 2)))
+    if kind == "during_p":
+        return day1 + timedelta(days=draw(st.integers(0, (end - day1).days)))
+    low, high = {"child": (0, 17), "adult": (18, 54), "old": (55, 90)}[kind]
+    age = draw(st.integers(low, high))
+    return years_before(day1, age + 1) + timedelta(days=draw(st.integers(1, 365)))
+
+
+def _maybe(draw: st.DrawFn, key: str, target: dict[str, Any], values: st.SearchStrategy[Any]) -> None:
+    """Set ``target[key]`` to a drawn value, or leave the key out (the schema's default applies)."""
+    if draw(st.booleans()):
+        target[key] = draw(values)
+
+
+rare_true = st.sampled_from([False, False, False, True])
+
+
+@st.composite
+def evidences(draw: st.DrawFn) -> dict[str, Any]:
+    period = draw(periods)
+    day1 = first_day(period)
+    window = [month_shift(period, k) for k in (-3, -2, -1)]
+    outside = [month_shift(period, -4), period]
+    ids = draw(st.lists(st.sampled_from(ID_POOL), min_size=1, max_size=8, unique=True))
+
+    # relationships: at most one head and one spouse
+    roles = draw(st.lists(st.sampled_from(["child", "child", "other"]), min_size=len(ids), max_size=len(ids)))
+    if draw(st.integers(0, 9)) > 0:
+        roles[0] = "head"
+    if len(ids) > 1 and draw(st.booleans()):
+        roles[1] = "spouse"
+
+    members: list[dict[str, Any]] = []
+    for mid, role in zip(ids, roles, strict=True):
+        m: dict[str, Any] = {
+            "id": mid,
+            "birth_date": draw(birth_dates(period)).isoformat(),
+            "sex": draw(st.sampled_from(["M", "F"])),
+            "relationship": role,
+        }
+        if draw(st.integers(0, 3)) == 0:
+            m["pinfl"] = draw(st.from_regex(r"\A[0-9]{14}\Z"))
+        if draw(st.integers(0, 3)) == 0:
+            record: dict[str, Any] = {"group": draw(st.sampled_from([1, 2, 3]))}
+            if draw(st.booleans()):
+                # around the first day of P
+                record["until"] = (day1 + timedelta(days=draw(st.sampled_from([-1, 0, 1, -400, 400])))).isoformat()
+            if draw(st.integers(0, 4)) > 0:
+                record["condition_code"] = draw(st.sampled_from(CONDITION_CODES))
+            m["disability"] = record
+        elif draw(st.integers(0, 3)) == 0:
+            m["disability"] = None
+        if draw(st.integers(0, 4)) == 0:
+            student: dict[str, Any] = {
+                "kind": draw(st.sampled_from(["university", "college", "technical", "lyceum", "vocational", "school"]))
+            }
+            _maybe(draw, "full_time", student, st.booleans())
+            m["student"] = student
+        elif draw(st.integers(0, 3)) == 0:
+            m["student"] = None
+        for flag in ("military_conscript", "detained", "job_seeker_registered"):
+            _maybe(draw, flag, m, rare_true)
+        _maybe(draw, "employment_sector", m, st.sampled_from(["state", "non_state", "none", "non_state"]))
+        # own income: often none (idle candidates), sometimes sp_benefit only, some outside the window
+        incomes = draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "month": st.sampled_from(window + window + outside),
+                        "source": st.sampled_from([*SOURCES, "sp_benefit", "salary"]),
+                        "amount": st.one_of(st.sampled_from([0, 1]), st.integers(0, 3_000_000)),
+                    }
+                ),
+                max_size=3,
+            )
+        )
+        if len(incomes) > 0 or draw(st.booleans()):
+            m["income"] = incomes
+        if draw(st.integers(0, 4)) == 0:
+            m["alimony_paid"] = draw(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {"month": st.sampled_from(window + outside), "amount": st.integers(0, 2_000_000)}
+                    ),
+                    min_size=1,
+                    max_size=2,
+                )
+            )
+        members.append(m)
+
+    # twins / same-day births: copy one member's birth date onto another (the tie is broken by id)
+    if len(members) > 1 and draw(st.integers(0, 2)) == 0:
+        a, b = draw(st.lists(st.sampled_from(range(len(members))), min_size=2, max_size=2, unique=True))
+        members[b]["birth_date"] = members[a]["birth_date"]
+
+    # parent_ids: absent, empty, one or two other members
+    for m in members:
+        mode = draw(st.sampled_from(["absent", "absent", "empty", "one", "two"]))
+        others = [x for x in ids if x != m["id"]]
+        if mode == "empty":
+            m["parent_ids"] = []
+        elif mode in ("one", "two") and others:
+            size = 1 if mode == "one" or len(others) == 1 else 2
+            m["parent_ids"] = draw(st.lists(st.sampled_from(others), min_size=size, max_size=size, unique=True))
+
+    # income exactly at, one som under, or one som per capita under the threshold
+    how = draw(st.sampled_from(["as drawn", "as drawn", "at", "one_under", "capita_one_under", "capita_at_top"]))
+    if how != "as drawn":
+        n = len(members)
+        bar = mce(day1) * n * 3
+        targets = {"at": bar, "one_under": bar - 1, "capita_one_under": bar - 3 * n, "capita_at_top": bar + 3 * n - 1}
+        target = targets[how]
+        counted = sum(
+            i["amount"]
+            for m in members
+            for i in m.get("income", [])
+            if i["month"] in window and i["source"] != "sp_benefit"
+        ) - sum(a["amount"] for m in members for a in m.get("alimony_paid", []) if a["month"] in window)
+        if counted <= target:
+            who = members[draw(st.integers(0, n - 1))]
+            who.setdefault("income", []).append(
+                {
+                    "month": draw(st.sampled_from(window)),
+                    "source": draw(st.sampled_from(["salary", "pension"])),
+                    "amount": target - counted,
+                }
+            )
+            event(f"income placed: {how}")
+
+    evidence: dict[str, Any] = {"period": period, "members": members}
+    _maybe(draw, "iron_notebook", evidence, rare_true)
+
+    if draw(st.integers(0, 2)) > 0:
+        assets: dict[str, Any] = {}
+        owners = st.sampled_from(ids)
+        vehicles = []
+        for _ in range(draw(st.integers(0, 2))):
+            v: dict[str, Any] = {
+                "type": draw(
+                    st.sampled_from(["passenger", "passenger", "truck", "bus", "motorcycle", "tractor", "trailer"])
+                ),
+                # around year(P) - 10
+                "manufactured_year": day1.year - 10 + draw(st.sampled_from([-1, 0, 1, -20, 5])),
+            }
+            _maybe(draw, "owner_id", v, owners)
+            _maybe(draw, "adapted_for_disability", v, st.booleans())
+            vehicles.append(v)
+        if len(vehicles) > 0 or draw(st.booleans()):
+            assets["vehicles"] = vehicles
+        estates = []
+        for _ in range(draw(st.integers(0, 2))):
+            e: dict[str, Any] = {"kind": draw(st.sampled_from(["dwelling", "dwelling", "non_residential", "land"]))}
+            _maybe(draw, "owner_id", e, owners)
+            estates.append(e)
+        if len(estates) > 0 or draw(st.booleans()):
+            assets["real_estate"] = estates
+        if draw(st.booleans()):
+            # around 6 x MCE(P)
+            line = SECURITIES_MCE_MULTIPLE * mce(day1)
+            assets["securities_market_value"] = draw(
+                st.one_of(st.sampled_from([line - 1, line, line + 1, 0]), st.integers(0, 2 * line))
+            )
+        evidence["assets"] = assets
+
+    if draw(st.booleans()):
+        evidence["programmes"] = draw(st.lists(st.sampled_from(PROGRAMMES), min_size=1, max_size=4, unique=True))
+    return evidence
+
+
+# =====================================================================================================
+# comparison
+# =====================================================================================================
+
+
+def mismatch_report(evidence: dict[str, Any], package: dict[str, Any], reference: dict[str, Any]) -> str:
+    lines = ["the package and the reference decide differently", "evidence:", json.dumps(evidence, indent=1)]
+    for key in ("period", "per_capita_income", "threshold"):
+        if package.get(key) != reference.get(key):
+            lines.append(f"{key}: package {package.get(key)!r} reference {reference.get(key)!r}")
+    for name in sorted(set(package.get("programmes", {})) | set(reference.get("programmes", {}))):
+        got, want = package["programmes"].get(name), reference["programmes"].get(name)
+        if got != want:
+            lines.append(f"{name}:\n  package   {json.dumps(got)}\n  reference {json.dumps(want)}")
+    return "\n".join(lines)
+
+
+def assert_same_decision(evidence: dict[str, Any]) -> None:
+    try:
+        package = assess(evidence)["decision"]
+    except ValidationFailed as exc:  # the generator, not the package, is at fault
+        pytest.fail(f"valid evidence rejected ({exc.field}: {exc.message}):\n{json.dumps(evidence, indent=1)}")
+    reference = decide(evidence)
+    assert package == reference, mismatch_report(evidence, package, reference)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(evidences())
+def test_package_decides_boundary_evidence_as_the_reference(evidence: dict[str, Any]) -> None:
+    # Given valid evidence on the rules' boundaries
+    assert_valid(evidence)
+    note(json.dumps(evidence, indent=1))
+    # When the package and the reference decide it, Then the decisions are equal
+    assert_same_decision(evidence)
+    for name, outcome in decide(evidence)["programmes"].items():
+        event(f"{name}: {'eligible' if outcome['eligible'] else ' '.join(outcome['reasons'])}")
+
+
+POPULATION_MONTHS = ["2022-03", "2025-06", "2026-12"]
+POPULATION_SIZE = 1500
+
+
+@pytest.mark.parametrize("month", POPULATION_MONTHS)
+def test_package_decides_the_synthetic_population_as_the_reference(month: str) -> None:
+    # Given the synthetic population as the agencies report it in ``month``, all four programmes asked
+    compared = 0
+    eligible_seen = dict.fromkeys(PROGRAMMES, 0)
+    for index in range(POPULATION_SIZE):
+        evidence = evidence_for(household(index, reference_month=month), month)
+        evidence["programmes"] = list(PROGRAMMES)
+        # When both decide it, Then the decisions are equal
+        assert_same_decision(evidence)
+        compared += 1
+        for name, outcome in decide(evidence)["programmes"].items():
+            eligible_seen[name] += outcome["eligible"]
+    assert compared == POPULATION_SIZE
+    # and the comparison is not vacuous: the population reaches the means-tested programmes
+    assert eligible_seen["child_allowance"] > 0 and eligible_seen["material_assistance"] > 0, eligible_seen
+
+
+def test_cli_decides_json_lines_as_the_reference(tmp_path: Path) -> None:
+    # Given 50 households as JSON Lines, every other one wrapped as {"evidence": ...}, with a blank line
+    documents = []
+    for index in range(50):
+        month = POPULATION_MONTHS[index % len(POPULATION_MONTHS)]
+        evidence = evidence_for(household(index, reference_month=month), month)
+        documents.append(evidence)
+    lines = [json.dumps({"evidence": e} if k % 2 else e) for k, e in enumerate(documents)]
+    stdin = "\n".join([*lines[:25], "", *lines[25:]]) + "\n"
+    source = tmp_path / "in.jsonl"
+    source.write_text(stdin, encoding="utf-8")
+    # When the CLI assesses them
+    with source.open("rb") as feed:
+        done = subprocess.run(
+            [sys.executable, "-m", "chalicelib.cli", "assess"],
+            stdin=feed,
+            capture_output=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    results = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    # Then there is one result per document, numbered by physical line, equal to the reference
+    assert len(results) == len(documents)
+    expected_lines = list(range(1, 26)) + list(range(27, 52))
+    assert [r["line"] for r in results] == expected_lines
+    for evidence, result in zip(documents, results, strict=True):
+        assert "error" not in result, result
+        reference = decide(evidence)
+        assert result["decision"] == reference, mismatch_report(evidence, result["decision"], reference)

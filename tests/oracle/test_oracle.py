@@ -121,12 +121,13 @@ def years_before(day: date, years: int) -> date:
 
 
 @st.composite
-def birth_dates(draw: st.DrawFn, period: str) -> date:
+def birth_dates(draw: st.DrawFn, period: str, kinds: list[str]) -> date:
+    """A birth date of one of ``kinds``: on the rules' age boundaries, or an ordinary age."""
     day1, end = first_day(period), last_day(period)
-    kind = draw(st.sampled_from(["edge_age", "edge_age", "recent", "during_p", "child", "adult", "old"]))
-    if kind == "edge_age":
-        # on, one day before, and one day after the 3rd, 18th, 55th and 60th birthday on day 1 of P
-        years = draw(st.sampled_from([3, 18, 55, 60]))
+    kind = draw(st.sampled_from(kinds))
+    if kind.startswith("edge"):
+        # on, one day before, and one day after the Nth birthday falling on day 1 of P
+        years = int(kind[4:])
         return years_before(day1, years) + timedelta(days=draw(st.sampled_from([-1, 0, 1])))
     if kind == "recent":
         # around the first day of P-5
@@ -138,41 +139,69 @@ def birth_dates(draw: st.DrawFn, period: str) -> date:
     return years_before(day1, age + 1) + timedelta(days=draw(st.integers(1, 365)))
 
 
+FOCUS_AGES = ["edge18", "edge55", "edge60", "adult"]
+ADULT_AGES = ["edge18", "edge55", "edge60", "adult", "adult", "adult", "old"]
+CHILD_AGES = ["edge3", "edge18", "recent", "during_p", "child", "child"]
+
+
 def _maybe(draw: st.DrawFn, key: str, target: dict[str, Any], values: st.SearchStrategy[Any]) -> None:
     """Set ``target[key]`` to a drawn value, or leave the key out (the schema's default applies)."""
     if draw(st.booleans()):
         target[key] = draw(values)
 
 
-rare_true = st.sampled_from([False, False, False, True])
+# at most one cause of exemption a member, so that each one can be the decisive one
+EXEMPTION_CAUSES = ["none", "none", "none", "conscript", "detained", "student", "job_seeker"]
+
+
+def income_entry(draw: st.DrawFn, kind: str, period: str) -> dict[str, Any]:
+    """One income entry: "sp_benefit" (never counted), "outside" the income months, "zero" som,
+    "earning" (a counted salary of at least 1 som), or "some" (anything in the income months)."""
+    window = [month_shift(period, k) for k in (-3, -2, -1)]
+    outside = [month_shift(period, -4), period]
+    month = draw(st.sampled_from(outside if kind == "outside" else window))
+    source = {"sp_benefit": "sp_benefit", "earning": "salary"}.get(kind) or draw(st.sampled_from(SOURCES))
+    least = 0 if kind == "some" else 1
+    amount = 0 if kind == "zero" else draw(st.sampled_from([least, least, 1_000_000]) | st.integers(least, 1_500_000))
+    return {"month": month, "source": source, "amount": amount}
 
 
 @st.composite
-def evidences(draw: st.DrawFn) -> dict[str, Any]:
-    period = draw(periods)
+def members_of(draw: st.DrawFn, period: str) -> list[dict[str, Any]]:
+    """1-3 adults (head, maybe spouse, maybe another) and 0-6 younger members, with ids from ID_POOL."""
     day1 = first_day(period)
     window = [month_shift(period, k) for k in (-3, -2, -1)]
     outside = [month_shift(period, -4), period]
-    ids = draw(st.lists(st.sampled_from(ID_POOL), min_size=1, max_size=8, unique=True))
+    n_adults = draw(st.integers(1, 3))
+    n_young = draw(st.integers(0, 6))
+    ids = draw(
+        st.lists(st.sampled_from(ID_POOL), min_size=n_adults + n_young, max_size=n_adults + n_young, unique=True)
+    )
+    roles = ["head", "spouse", "other"][:n_adults] + ["child"] * n_young
+    if draw(st.integers(0, 5)) == 0:  # no head at all
+        roles[0] = "other"
+    if n_adults > 1 and draw(st.integers(0, 3)) == 0:  # no spouse: the head is the fallback parent alone
+        roles[1] = "other"
+    if n_young and draw(st.integers(0, 4)) == 0:
+        roles[-1] = "other"
 
-    # relationships: at most one head and one spouse
-    roles = draw(st.lists(st.sampled_from(["child", "child", "other"]), min_size=len(ids), max_size=len(ids)))
-    if draw(st.integers(0, 9)) > 0:
-        roles[0] = "head"
-    if len(ids) > 1 and draw(st.booleans()):
-        roles[1] = "spouse"
-
+    # half the time one adult is the focus: the only one who may be idle, so that whether they are
+    # working-age, able and exempt decides `idle_working_age_member` on its own
+    focus = draw(st.integers(0, n_adults - 1)) if draw(st.booleans()) else None
     members: list[dict[str, Any]] = []
-    for mid, role in zip(ids, roles, strict=True):
+    for k, (mid, role) in enumerate(zip(ids, roles, strict=True)):
+        adult = k < n_adults
         m: dict[str, Any] = {
             "id": mid,
-            "birth_date": draw(birth_dates(period)).isoformat(),
+            "birth_date": draw(
+                birth_dates(period, FOCUS_AGES if k == focus else ADULT_AGES if adult else CHILD_AGES)
+            ).isoformat(),
             "sex": draw(st.sampled_from(["M", "F"])),
             "relationship": role,
         }
         if draw(st.integers(0, 3)) == 0:
             m["pinfl"] = draw(st.from_regex(r"\A[0-9]{14}\Z"))
-        if draw(st.integers(0, 3)) == 0:
+        if draw(st.integers(0, 1 if k == focus else 3)) == 0:
             record: dict[str, Any] = {"group": draw(st.sampled_from([1, 2, 3]))}
             if draw(st.booleans()):
                 # around the first day of P
@@ -182,7 +211,8 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
             m["disability"] = record
         elif draw(st.integers(0, 3)) == 0:
             m["disability"] = None
-        if draw(st.integers(0, 4)) == 0:
+        cause = draw(st.sampled_from(EXEMPTION_CAUSES))
+        if cause == "student":
             student: dict[str, Any] = {
                 "kind": draw(st.sampled_from(["university", "college", "technical", "lyceum", "vocational", "school"]))
             }
@@ -190,25 +220,24 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
             m["student"] = student
         elif draw(st.integers(0, 3)) == 0:
             m["student"] = None
-        for flag in ("military_conscript", "detained", "job_seeker_registered"):
-            _maybe(draw, flag, m, rare_true)
+        for flag, flag_cause in (
+            ("military_conscript", "conscript"),
+            ("detained", "detained"),
+            ("job_seeker_registered", "job_seeker"),
+        ):
+            if cause == flag_cause:
+                m[flag] = True
+            else:
+                _maybe(draw, flag, m, st.just(False))
         _maybe(draw, "employment_sector", m, st.sampled_from(["state", "non_state", "none", "non_state"]))
-        # own income: often none (idle candidates), sometimes sp_benefit only, some outside the window
-        incomes = draw(
-            st.lists(
-                st.fixed_dictionaries(
-                    {
-                        "month": st.sampled_from(window + window + outside),
-                        "source": st.sampled_from([*SOURCES, "sp_benefit", "salary"]),
-                        "amount": st.one_of(st.sampled_from([0, 1]), st.integers(0, 3_000_000)),
-                    }
-                ),
-                max_size=3,
-            )
-        )
+        # own income: none (an idle candidate), sp_benefit only, outside the income months only, or some
+        kind = draw(st.sampled_from(["none", "none", "sp_benefit", "outside", "some", "some"]))
+        if focus is not None and adult:
+            kind = draw(st.sampled_from(["none", "sp_benefit", "outside", "zero"])) if k == focus else "earning"
+        incomes = [] if kind == "none" else [income_entry(draw, kind, period) for _ in range(draw(st.integers(1, 3)))]
         if len(incomes) > 0 or draw(st.booleans()):
             m["income"] = incomes
-        if draw(st.integers(0, 4)) == 0:
+        if draw(st.integers(0, 5)) == 0:
             m["alimony_paid"] = draw(
                 st.lists(
                     st.fixed_dictionaries(
@@ -220,20 +249,44 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
             )
         members.append(m)
 
-    # twins / same-day births: copy one member's birth date onto another (the tie is broken by id)
-    if len(members) > 1 and draw(st.integers(0, 2)) == 0:
-        a, b = draw(st.lists(st.sampled_from(range(len(members))), min_size=2, max_size=2, unique=True))
+    adults, young = ids[:n_adults], ids[n_adults:]
+    # twins / same-day births: one younger member born the same day as another (the tie is broken by id)
+    if len(young) > 1 and draw(st.integers(0, 2)) == 0:
+        a, b = draw(st.lists(st.sampled_from(range(n_adults, len(ids))), min_size=2, max_size=2, unique=True))
         members[b]["birth_date"] = members[a]["birth_date"]
 
-    # parent_ids: absent, empty, one or two other members
-    for m in members:
-        mode = draw(st.sampled_from(["absent", "absent", "empty", "one", "two"]))
-        others = [x for x in ids if x != m["id"]]
+    # parent_ids of the younger members: absent or [] (head and spouse), one or two adults, any one member;
+    # one pattern for all of them (many children of one parent, a single parent) or one each
+    pattern = draw(st.sampled_from(["absent", "one", "two", "mixed", "mixed"]))
+    for m in members[n_adults:]:
+        mode = pattern
+        if pattern == "mixed":
+            mode = draw(st.sampled_from(["absent", "absent", "empty", "one", "two", "two", "any"]))
+        elif pattern in ("one", "two") and m is not members[n_adults]:
+            m["parent_ids"] = list(members[n_adults]["parent_ids"])  # the same parents as the eldest drawn
+            continue
         if mode == "empty":
             m["parent_ids"] = []
-        elif mode in ("one", "two") and others:
-            size = 1 if mode == "one" or len(others) == 1 else 2
-            m["parent_ids"] = draw(st.lists(st.sampled_from(others), min_size=size, max_size=size, unique=True))
+        elif mode == "one" or (mode == "two" and len(adults) == 1):
+            m["parent_ids"] = [draw(st.sampled_from(adults))]
+        elif mode == "two":
+            m["parent_ids"] = draw(st.lists(st.sampled_from(adults), min_size=2, max_size=2, unique=True))
+        elif mode == "any":
+            m["parent_ids"] = [draw(st.sampled_from([x for x in ids if x != m["id"]] or adults))]
+    # an adult's parents, rarely: another adult of the household
+    for m in members[:n_adults]:
+        if len(adults) > 1 and draw(st.integers(0, 5)) == 0:
+            m["parent_ids"] = [draw(st.sampled_from([x for x in adults if x != m["id"]]))]
+    return members
+
+
+@st.composite
+def evidences(draw: st.DrawFn) -> dict[str, Any]:
+    period = draw(periods)
+    day1 = first_day(period)
+    window = [month_shift(period, k) for k in (-3, -2, -1)]
+    members = draw(members_of(period))
+    ids = [m["id"] for m in members]
 
     # income exactly at, one som under, or one som per capita under the threshold
     how = draw(st.sampled_from(["as drawn", "as drawn", "at", "one_under", "capita_one_under", "capita_at_top"]))
@@ -260,7 +313,7 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
             event(f"income placed: {how}")
 
     evidence: dict[str, Any] = {"period": period, "members": members}
-    _maybe(draw, "iron_notebook", evidence, rare_true)
+    _maybe(draw, "iron_notebook", evidence, st.booleans())
 
     if draw(st.integers(0, 2)) > 0:
         assets: dict[str, Any] = {}
@@ -269,10 +322,12 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
         for _ in range(draw(st.integers(0, 2))):
             v: dict[str, Any] = {
                 "type": draw(
-                    st.sampled_from(["passenger", "passenger", "truck", "bus", "motorcycle", "tractor", "trailer"])
+                    st.sampled_from(
+                        ["passenger", "passenger", "passenger", "truck", "bus", "motorcycle", "tractor", "trailer"]
+                    )
                 ),
                 # around year(P) - 10
-                "manufactured_year": day1.year - 10 + draw(st.sampled_from([-1, 0, 1, -20, 5])),
+                "manufactured_year": day1.year - 10 + draw(st.sampled_from([-1, 0, 0, 1, -20, 5])),
             }
             _maybe(draw, "owner_id", v, owners)
             _maybe(draw, "adapted_for_disability", v, st.booleans())
@@ -289,9 +344,9 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             # around 6 x MCE(P)
             line = SECURITIES_MCE_MULTIPLE * mce(day1)
-            assets["securities_market_value"] = draw(
-                st.one_of(st.sampled_from([line - 1, line, line + 1, 0]), st.integers(0, 2 * line))
-            )
+            where = draw(st.sampled_from([-1, 0, 1, None]))
+            value = line + where if where is not None else draw(st.integers(0, 2 * line))
+            assets["securities_market_value"] = value
         evidence["assets"] = assets
 
     if draw(st.booleans()):

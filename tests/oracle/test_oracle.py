@@ -23,6 +23,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.assessment import assess
 from devstack.population import evidence_for, household
 from tests._schema import evidence_validator
+from tests.oracle.boundary_cases import boundary_cases
 from tests.oracle.reference_rules import (
     MCE_FROM,
     PROGRAMME_START,
@@ -390,6 +391,17 @@ def test_package_decides_boundary_evidence_as_the_reference(evidence: dict[str, 
     assert_same_decision(evidence)
     for name, outcome in decide(evidence)["programmes"].items():
         event(f"{name}: {'eligible' if outcome['eligible'] else ' '.join(outcome['reasons'])}")
+
+
+BOUNDARY_CASES = boundary_cases()
+
+
+@pytest.mark.parametrize("evidence", [e for _, e in BOUNDARY_CASES], ids=[name for name, _ in BOUNDARY_CASES])
+def test_package_decides_each_hand_built_boundary_as_the_reference(evidence: dict[str, Any]) -> None:
+    # Given a household with one fact on one side of one boundary of RULES.md
+    assert_valid(evidence)
+    # When the package and the reference decide it, Then the decisions are equal
+    assert_same_decision(evidence)
 
 
 POPULATION_MONTHS = ["2022-03", "2025-06", "2026-12"]

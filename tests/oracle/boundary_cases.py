@@ -328,12 +328,46 @@ def cases_for(period: str) -> list[tuple[str, dict[str, Any]]]:
         e["members"].append(child(period, "b2", 0, -40, parent_ids=["g"]))
 
     case("two recent mothers in the non-state sector", two_mothers)
+
+    def recent_birth_empty_ids(e: dict[str, Any]) -> None:
+        e["members"][1]["employment_sector"] = "non_state"
+        e["members"].append(child(period, "baby", 0, -20, parent_ids=[]))
+
+    case("recent birth with parent_ids []", recent_birth_empty_ids)
+    return out
+
+
+def scale_cases(period: str) -> list[tuple[str, dict[str, Any]]]:
+    """Many members at the threshold, and amounts past 32-bit integers and exact floats."""
+    day1 = first_day(period)
+    out = []
+    for size in (12, 40):
+        for delta in (-1, 0):
+            evidence = base(period)
+            for k in range(size - 2):
+                evidence["members"].append(child(period, f"c{k:02d}", k % 18, days=-k - 1, parent_ids=["h", "s"]))
+            evidence["members"][0]["income"] = [
+                {"month": month_shift(period, -2), "source": "salary", "amount": mce(day1) * size * 3 + delta - 100_000}
+            ]
+            out.append((f"{period} {size} members, income {delta:+d} from the threshold", evidence))
+    for amount in (2**24 + 1, 2**31 - 1, 2**31, 10**15):
+        for where in ("income", "alimony", "securities"):
+            evidence = base(period)
+            if where == "income":
+                evidence["members"][0]["income"] = [
+                    {"month": month_shift(period, -1), "source": "property", "amount": amount}
+                ]
+            elif where == "alimony":
+                evidence["members"][1]["alimony_paid"] = [{"month": month_shift(period, -1), "amount": amount}]
+            else:
+                evidence["assets"] = {"securities_market_value": amount}
+            out.append((f"{period} {where} of {amount} som", evidence))
     return out
 
 
 def boundary_cases() -> list[tuple[str, dict[str, Any]]]:
     """Every case in the PERIODS, then a young family in every month around a start date or MCE change."""
-    cases = [c for period in PERIODS for c in cases_for(period)]
+    cases = [c for period in PERIODS for c in cases_for(period)] + scale_cases("2025-06")
     for period in (
         "2021-09",
         "2021-12",

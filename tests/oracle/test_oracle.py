@@ -37,6 +37,7 @@ from tests.oracle.reference_rules import (
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = evidence_validator()
+MAX_AMOUNT = 10**15
 
 
 # =====================================================================================================
@@ -71,6 +72,12 @@ def semantic_problems(evidence: dict[str, Any]) -> list[str]:
     for item in assets.get("vehicles", []) + assets.get("real_estate", []):
         if "owner_id" in item and item["owner_id"] not in known:
             problems.append("owner_id names no member")
+    # two limits the package enforces that INTERPRETATION.md does not list (seen in its error messages)
+    amounts = [e["amount"] for m in evidence["members"] for e in m.get("income", []) + m.get("alimony_paid", [])]
+    if any(a > MAX_AMOUNT for a in [*amounts, assets.get("securities_market_value", 0)]):
+        problems.append("amount above 10**15")
+    if any(v["manufactured_year"] > 9999 for v in assets.get("vehicles", [])):
+        problems.append("manufactured_year above 9999")
     return problems
 
 

@@ -23,7 +23,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.assessment import assess
 from devstack.population import evidence_for, household
 from tests._schema import evidence_validator
-from tests.oracle.boundary_cases import boundary_cases
+from tests.oracle.boundary_cases import boundary_cases, cases_for
 from tests.oracle.reference_rules import (
     MCE_FROM,
     PROGRAMME_START,
@@ -123,6 +123,12 @@ SOURCES = [
 CONDITION_CODES = ["DC01", "DC02", "DC17", "DC34", "DC00", "DC35", "DC1", "dc01", "DC034", "Q90"]
 
 
+def choice(options: Any) -> st.SearchStrategy[Any]:
+    """One of ``options``, drawn from a wide integer so that choices spread evenly over a run."""
+    options = list(options)
+    return st.integers(0, 2**32 - 1).map(lambda k: options[k % len(options)])
+
+
 def years_before(day: date, years: int) -> date:
     """``day`` moved back ``years`` years (``day`` is a first of month, so always a real date)."""
     return day.replace(year=day.year - years)
@@ -132,19 +138,19 @@ def years_before(day: date, years: int) -> date:
 def birth_dates(draw: st.DrawFn, period: str, kinds: list[str]) -> date:
     """A birth date of one of ``kinds``: on the rules' age boundaries, or an ordinary age."""
     day1, end = first_day(period), last_day(period)
-    kind = draw(st.sampled_from(kinds))
+    kind = draw(choice(kinds))
     if kind.startswith("edge"):
         # on, one day before, and one day after the Nth birthday falling on day 1 of P
         years = int(kind[4:])
-        return years_before(day1, years) + timedelta(days=draw(st.sampled_from([-1, 0, 1])))
+        return years_before(day1, years) + timedelta(days=draw(choice([-1, 0, 1])))
     if kind == "recent":
         # around the first day of P-5
-        return first_day(month_shift(period, -5)) + timedelta(days=draw(st.integers(-2, 2)))
+        return first_day(month_shift(period, -5)) + timedelta(days=draw(choice(range(-2, 3))))
     if kind == "during_p":
         return day1 + timedelta(days=draw(st.integers(0, (end - day1).days)))
     low, high = {"child": (0, 17), "adult": (18, 54), "old": (55, 90)}[kind]
     age = draw(st.integers(low, high))
-    return years_before(day1, age + 1) + timedelta(days=draw(st.integers(1, 365)))
+    return years_before(day1, age + 1) + timedelta(days=draw(choice(range(1, 366))))
 
 
 FOCUS_AGES = ["edge18", "edge55", "edge60", "adult"]
@@ -154,7 +160,7 @@ CHILD_AGES = ["edge3", "edge18", "recent", "during_p", "child", "child"]
 
 def _maybe(draw: st.DrawFn, key: str, target: dict[str, Any], values: st.SearchStrategy[Any]) -> None:
     """Set ``target[key]`` to a drawn value, or leave the key out (the schema's default applies)."""
-    if draw(st.booleans()):
+    if draw(choice([False, True])):
         target[key] = draw(values)
 
 
@@ -167,10 +173,10 @@ def income_entry(draw: st.DrawFn, kind: str, period: str) -> dict[str, Any]:
     "earning" (a counted salary of at least 1 som), or "some" (anything in the income months)."""
     window = [month_shift(period, k) for k in (-3, -2, -1)]
     outside = [month_shift(period, -4), period]
-    month = draw(st.sampled_from(outside if kind == "outside" else window))
-    source = {"sp_benefit": "sp_benefit", "earning": "salary"}.get(kind) or draw(st.sampled_from(SOURCES))
+    month = draw(choice(outside if kind == "outside" else window))
+    source = {"sp_benefit": "sp_benefit", "earning": "salary"}.get(kind) or draw(choice(SOURCES))
     least = 0 if kind == "some" else 1
-    amount = 0 if kind == "zero" else draw(st.sampled_from([least, least, 1_000_000]) | st.integers(least, 1_500_000))
+    amount = 0 if kind == "zero" else draw(choice([least, least, 1_000_000]) | st.integers(least, 1_500_000))
     return {"month": month, "source": source, "amount": amount}
 
 
@@ -180,22 +186,20 @@ def members_of(draw: st.DrawFn, period: str) -> list[dict[str, Any]]:
     day1 = first_day(period)
     window = [month_shift(period, k) for k in (-3, -2, -1)]
     outside = [month_shift(period, -4), period]
-    n_adults = draw(st.integers(1, 3))
-    n_young = draw(st.integers(0, 6))
-    ids = draw(
-        st.lists(st.sampled_from(ID_POOL), min_size=n_adults + n_young, max_size=n_adults + n_young, unique=True)
-    )
+    n_adults = draw(choice(range(1, 4)))
+    n_young = draw(choice(range(0, 7)))
+    ids = draw(st.lists(choice(ID_POOL), min_size=n_adults + n_young, max_size=n_adults + n_young, unique=True))
     roles = ["head", "spouse", "other"][:n_adults] + ["child"] * n_young
-    if draw(st.integers(0, 5)) == 0:  # no head at all
+    if draw(choice(range(0, 6))) == 0:  # no head at all
         roles[0] = "other"
-    if n_adults > 1 and draw(st.integers(0, 3)) == 0:  # no spouse: the head is the fallback parent alone
+    if n_adults > 1 and draw(choice(range(0, 4))) == 0:  # no spouse: the head is the fallback parent alone
         roles[1] = "other"
-    if n_young and draw(st.integers(0, 4)) == 0:
+    if n_young and draw(choice(range(0, 5))) == 0:
         roles[-1] = "other"
 
-    # half the time one adult is the focus: the only one who may be idle, so that whether they are
+    # two times in three one adult is the focus: the only member who may be idle, so that whether they are
     # working-age, able and exempt decides `idle_working_age_member` on its own
-    focus = draw(st.integers(0, n_adults - 1)) if draw(st.booleans()) else None
+    focus = draw(choice(range(n_adults))) if draw(choice(range(0, 3))) > 0 else None
     members: list[dict[str, Any]] = []
     for k, (mid, role) in enumerate(zip(ids, roles, strict=True)):
         adult = k < n_adults
@@ -204,29 +208,29 @@ def members_of(draw: st.DrawFn, period: str) -> list[dict[str, Any]]:
             "birth_date": draw(
                 birth_dates(period, FOCUS_AGES if k == focus else ADULT_AGES if adult else CHILD_AGES)
             ).isoformat(),
-            "sex": draw(st.sampled_from(["M", "F"])),
+            "sex": draw(choice(["M", "F"])),
             "relationship": role,
         }
-        if draw(st.integers(0, 3)) == 0:
+        if draw(choice(range(0, 4))) == 0:
             m["pinfl"] = draw(st.from_regex(r"\A[0-9]{14}\Z"))
-        if draw(st.integers(0, 1 if k == focus else 3)) == 0:
-            record: dict[str, Any] = {"group": draw(st.sampled_from([1, 2, 3]))}
-            if draw(st.booleans()):
+        if draw(choice(range(2 if k == focus else 4))) == 0:
+            record: dict[str, Any] = {"group": draw(choice([1, 2, 3]))}
+            if draw(choice([False, True])):
                 # around the first day of P
-                record["until"] = (day1 + timedelta(days=draw(st.sampled_from([-1, 0, 1, -400, 400])))).isoformat()
-            if draw(st.integers(0, 4)) > 0:
-                record["condition_code"] = draw(st.sampled_from(CONDITION_CODES))
+                record["until"] = (day1 + timedelta(days=draw(choice([-1, 0, 1, -400, 400])))).isoformat()
+            if draw(choice(range(0, 5))) > 0:
+                record["condition_code"] = draw(choice(CONDITION_CODES))
             m["disability"] = record
-        elif draw(st.integers(0, 3)) == 0:
+        elif draw(choice(range(0, 4))) == 0:
             m["disability"] = None
-        cause = draw(st.sampled_from(EXEMPTION_CAUSES))
+        cause = draw(choice(EXEMPTION_CAUSES))
         if cause == "student":
             student: dict[str, Any] = {
-                "kind": draw(st.sampled_from(["university", "college", "technical", "lyceum", "vocational", "school"]))
+                "kind": draw(choice(["university", "college", "technical", "lyceum", "vocational", "school"]))
             }
-            _maybe(draw, "full_time", student, st.booleans())
+            _maybe(draw, "full_time", student, choice([False, True]))
             m["student"] = student
-        elif draw(st.integers(0, 3)) == 0:
+        elif draw(choice(range(0, 4))) == 0:
             m["student"] = None
         for flag, flag_cause in (
             ("military_conscript", "conscript"),
@@ -237,20 +241,18 @@ def members_of(draw: st.DrawFn, period: str) -> list[dict[str, Any]]:
                 m[flag] = True
             else:
                 _maybe(draw, flag, m, st.just(False))
-        _maybe(draw, "employment_sector", m, st.sampled_from(["state", "non_state", "none", "non_state"]))
+        _maybe(draw, "employment_sector", m, choice(["state", "non_state", "none", "non_state"]))
         # own income: none (an idle candidate), sp_benefit only, outside the income months only, or some
-        kind = draw(st.sampled_from(["none", "none", "sp_benefit", "outside", "some", "some"]))
-        if focus is not None and adult:
-            kind = draw(st.sampled_from(["none", "sp_benefit", "outside", "zero"])) if k == focus else "earning"
-        incomes = [] if kind == "none" else [income_entry(draw, kind, period) for _ in range(draw(st.integers(1, 3)))]
-        if len(incomes) > 0 or draw(st.booleans()):
+        kind = draw(choice(["none", "none", "sp_benefit", "outside", "some", "some"]))
+        if focus is not None:
+            kind = draw(choice(["none", "sp_benefit", "outside", "zero"])) if k == focus else "earning"
+        incomes = [] if kind == "none" else [income_entry(draw, kind, period) for _ in range(draw(choice(range(1, 4))))]
+        if len(incomes) > 0 or draw(choice([False, True])):
             m["income"] = incomes
-        if draw(st.integers(0, 5)) == 0:
+        if draw(choice(range(0, 6))) == 0:
             m["alimony_paid"] = draw(
                 st.lists(
-                    st.fixed_dictionaries(
-                        {"month": st.sampled_from(window + outside), "amount": st.integers(0, 2_000_000)}
-                    ),
+                    st.fixed_dictionaries({"month": choice(window + outside), "amount": st.integers(0, 2_000_000)}),
                     min_size=1,
                     max_size=2,
                 )
@@ -259,32 +261,32 @@ def members_of(draw: st.DrawFn, period: str) -> list[dict[str, Any]]:
 
     adults, young = ids[:n_adults], ids[n_adults:]
     # twins / same-day births: one younger member born the same day as another (the tie is broken by id)
-    if len(young) > 1 and draw(st.integers(0, 2)) == 0:
-        a, b = draw(st.lists(st.sampled_from(range(n_adults, len(ids))), min_size=2, max_size=2, unique=True))
+    if len(young) > 1 and draw(choice(range(0, 3))) == 0:
+        a, b = draw(st.lists(choice(range(n_adults, len(ids))), min_size=2, max_size=2, unique=True))
         members[b]["birth_date"] = members[a]["birth_date"]
 
     # parent_ids of the younger members: absent or [] (head and spouse), one or two adults, any one member;
     # one pattern for all of them (many children of one parent, a single parent) or one each
-    pattern = draw(st.sampled_from(["absent", "one", "two", "mixed", "mixed"]))
+    pattern = draw(choice(["absent", "one", "two", "mixed", "mixed"]))
     for m in members[n_adults:]:
         mode = pattern
         if pattern == "mixed":
-            mode = draw(st.sampled_from(["absent", "absent", "empty", "one", "two", "two", "any"]))
+            mode = draw(choice(["absent", "absent", "empty", "one", "two", "two", "any"]))
         elif pattern in ("one", "two") and m is not members[n_adults]:
             m["parent_ids"] = list(members[n_adults]["parent_ids"])  # the same parents as the eldest drawn
             continue
         if mode == "empty":
             m["parent_ids"] = []
         elif mode == "one" or (mode == "two" and len(adults) == 1):
-            m["parent_ids"] = [draw(st.sampled_from(adults))]
+            m["parent_ids"] = [draw(choice(adults))]
         elif mode == "two":
-            m["parent_ids"] = draw(st.lists(st.sampled_from(adults), min_size=2, max_size=2, unique=True))
+            m["parent_ids"] = draw(st.lists(choice(adults), min_size=2, max_size=2, unique=True))
         elif mode == "any":
-            m["parent_ids"] = [draw(st.sampled_from([x for x in ids if x != m["id"]] or adults))]
+            m["parent_ids"] = [draw(choice([x for x in ids if x != m["id"]] or adults))]
     # an adult's parents, rarely: another adult of the household
     for m in members[:n_adults]:
-        if len(adults) > 1 and draw(st.integers(0, 5)) == 0:
-            m["parent_ids"] = [draw(st.sampled_from([x for x in adults if x != m["id"]]))]
+        if len(adults) > 1 and draw(choice(range(0, 6))) == 0:
+            m["parent_ids"] = [draw(choice([x for x in adults if x != m["id"]]))]
     return members
 
 
@@ -297,7 +299,7 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
     ids = [m["id"] for m in members]
 
     # income exactly at, one som under, or one som per capita under the threshold
-    how = draw(st.sampled_from(["as drawn", "as drawn", "at", "one_under", "capita_one_under", "capita_at_top"]))
+    how = draw(choice(["as drawn", "as drawn", "at", "one_under", "capita_one_under", "capita_at_top"]))
     if how != "as drawn":
         n = len(members)
         bar = mce(day1) * n * 3
@@ -310,55 +312,53 @@ def evidences(draw: st.DrawFn) -> dict[str, Any]:
             if i["month"] in window and i["source"] != "sp_benefit"
         ) - sum(a["amount"] for m in members for a in m.get("alimony_paid", []) if a["month"] in window)
         if counted <= target:
-            who = members[draw(st.integers(0, n - 1))]
+            who = members[draw(choice(range(n)))]
             who.setdefault("income", []).append(
                 {
-                    "month": draw(st.sampled_from(window)),
-                    "source": draw(st.sampled_from(["salary", "pension"])),
+                    "month": draw(choice(window)),
+                    "source": draw(choice(["salary", "pension"])),
                     "amount": target - counted,
                 }
             )
             event(f"income placed: {how}")
 
     evidence: dict[str, Any] = {"period": period, "members": members}
-    _maybe(draw, "iron_notebook", evidence, st.booleans())
+    _maybe(draw, "iron_notebook", evidence, choice([False, True]))
 
-    if draw(st.integers(0, 2)) > 0:
+    if draw(choice(range(0, 3))) > 0:
         assets: dict[str, Any] = {}
-        owners = st.sampled_from(ids)
+        owners = choice(ids)
         vehicles = []
-        for _ in range(draw(st.integers(0, 2))):
+        for _ in range(draw(choice(range(0, 3)))):
             v: dict[str, Any] = {
                 "type": draw(
-                    st.sampled_from(
-                        ["passenger", "passenger", "passenger", "truck", "bus", "motorcycle", "tractor", "trailer"]
-                    )
+                    choice(["passenger", "passenger", "passenger", "truck", "bus", "motorcycle", "tractor", "trailer"])
                 ),
                 # around year(P) - 10
-                "manufactured_year": day1.year - 10 + draw(st.sampled_from([-1, 0, 0, 1, -20, 5])),
+                "manufactured_year": day1.year - 10 + draw(choice([-1, 0, 0, 1, -20, 5])),
             }
             _maybe(draw, "owner_id", v, owners)
-            _maybe(draw, "adapted_for_disability", v, st.booleans())
+            _maybe(draw, "adapted_for_disability", v, choice([False, True]))
             vehicles.append(v)
-        if len(vehicles) > 0 or draw(st.booleans()):
+        if len(vehicles) > 0 or draw(choice([False, True])):
             assets["vehicles"] = vehicles
         estates = []
-        for _ in range(draw(st.integers(0, 2))):
-            e: dict[str, Any] = {"kind": draw(st.sampled_from(["dwelling", "dwelling", "non_residential", "land"]))}
+        for _ in range(draw(choice(range(0, 3)))):
+            e: dict[str, Any] = {"kind": draw(choice(["dwelling", "dwelling", "non_residential", "land"]))}
             _maybe(draw, "owner_id", e, owners)
             estates.append(e)
-        if len(estates) > 0 or draw(st.booleans()):
+        if len(estates) > 0 or draw(choice([False, True])):
             assets["real_estate"] = estates
-        if draw(st.booleans()):
+        if draw(choice([False, True])):
             # around 6 x MCE(P)
             line = SECURITIES_MCE_MULTIPLE * mce(day1)
-            where = draw(st.sampled_from([-1, 0, 1, None]))
+            where = draw(choice([-1, 0, 1, None]))
             value = line + where if where is not None else draw(st.integers(0, 2 * line))
             assets["securities_market_value"] = value
         evidence["assets"] = assets
 
-    if draw(st.booleans()):
-        evidence["programmes"] = draw(st.lists(st.sampled_from(PROGRAMMES), min_size=1, max_size=4, unique=True))
+    if draw(choice([False, True])):
+        evidence["programmes"] = draw(st.lists(choice(PROGRAMMES), min_size=1, max_size=4, unique=True))
     return evidence
 
 
@@ -388,8 +388,36 @@ def assert_same_decision(evidence: dict[str, Any]) -> None:
     assert package == reference, mismatch_report(evidence, package, reference)
 
 
+@st.composite
+def boundary_evidences(draw: st.DrawFn) -> dict[str, Any]:
+    """A hand-built boundary household (tests.oracle.boundary_cases) moved to any month, maybe with
+    only some programmes asked, maybe with an extra pensioner (more members, more income, not idle)."""
+    period = draw(periods)
+    name, evidence = draw(choice(cases_for(period)))
+    event(f"hand-built: {name.split(' ', 1)[1].split(' ')[0]}")
+    if draw(choice([False, True])):
+        evidence["programmes"] = draw(st.lists(choice(PROGRAMMES), min_size=1, max_size=4, unique=True))
+    if draw(choice([False, False, True])):
+        evidence["members"].append(
+            {
+                "id": "grandparent",
+                "birth_date": years_before(first_day(period), draw(choice(range(60, 90)))).isoformat(),
+                "sex": draw(choice(["M", "F"])),
+                "relationship": "other",
+                "income": [income_entry(draw, "earning", period)],
+            }
+        )
+    return evidence
+
+
+@st.composite
+def any_evidence(draw: st.DrawFn) -> dict[str, Any]:
+    """Half freely combined evidence, half a hand-built boundary at a drawn month."""
+    return draw(boundary_evidences() if draw(choice([False, True])) else evidences())
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(evidences())
+@given(any_evidence())
 def test_package_decides_boundary_evidence_as_the_reference(evidence: dict[str, Any]) -> None:
     # Given valid evidence on the rules' boundaries
     assert_valid(evidence)

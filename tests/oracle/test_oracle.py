@@ -1,8 +1,17 @@
 """Differential tests: the rules package decides as the plain reference reading of RULES.md does.
 
-Given valid evidence (generated at the rules' boundaries, or the synthetic population), when both the
-package (``assess`` and the ``assess`` CLI) and ``tests.oracle.reference_rules.decide`` decide it,
-then the two decision objects are equal, field by field, reasons in the schema's order.
+Given valid evidence, when both the package (``assess``, and once the ``assess`` CLI) and
+``tests.oracle.reference_rules.decide`` decide it, then the two decision objects are equal, field by
+field, reasons in the schema's order. The evidence comes from
+  - a hypothesis strategy: half freely combined households drawn at the rules' boundaries (ages, income
+    at the threshold, one focal adult who alone may be idle, exemptions, assets, disability end dates,
+    births around P-5, months around start dates and MCE changes), half hand-built boundary cases
+    moved to a drawn month;
+  - the hand-built boundary table (tests/oracle/boundary_cases.py), case by case;
+  - the synthetic population (devstack.population) in three months, all four programmes asked.
+Every generated document is checked valid first (schema + the package's semantic checks): a rejected
+document is a fault of the generator and fails the test. ``python -m bench.oracle_mutants`` shows the
+tests catch deliberate misreadings; ``python -m bench.oracle_sweep`` runs the comparison at length.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ point is marked ``[I]`` in the code and listed here:
 [I9] Vehicle types other than passenger, truck and bus never disqualify (RULES.md names only those).
 [I10] Child order: oldest first by birth date; equal birth dates by member id in Python string
      (code-point) order. The 325,000 is for the first child only; a second child under 3 gets 150,000.
+     (Children born the same day have the same age, so the tie-break never changes the amount.)
 [I11] Maternity: one lump sum per qualifying mother (twins give one); a recent birth whose only
      parent in the household is a man counts as "no child born to any woman": ``no_recent_birth``.
 

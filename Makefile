@@ -10,13 +10,16 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt co
 ROLE ?= mahalla_worker
 SCOPE ?=
 
-.PHONY: help install run test lint typecheck pytest token demo bench clean
+.PHONY: help install run test lint typecheck pytest token demo bench agencies synth clean
 
 help:
 	@echo "make run     - set up and run the registry on the embedded local stack (Ctrl-C stops it)"
 	@echo "make test    - set up and run ruff, mypy and the whole test suite"
+	@echo "make demo    - run a scripted month on the local stack; summary in demo-out/summary.json"
 	@echo "make token ROLE=<role> SCOPE=<code> - print a local bearer token (last line)"
-	@echo "make bench   - run the benchmarks in bench/"
+	@echo "make agencies - run only the agency services (prints their URLs as JSON)"
+	@echo "make bench   - run the benchmarks in bench/ (minutes; figures go in bench/README.md)"
+	@echo "make synth   - synthesise the AWS stack (CDK) into cdk.out/ and lint it with cfn-lint"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +47,21 @@ test: lint typecheck pytest
 token: install
 	@$(BIN)/python -m devstack.token --role "$(ROLE)" --scope "$(SCOPE)"
 
+demo: install
+	$(BIN)/python -m devstack.demo
+
+agencies: install
+	$(BIN)/python -m devstack.agencies.run
+
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python bench/reassess_bench.py
+	$(BIN)/python -m bench.bench_population 100000
+	$(BIN)/python -m bench.bench_collection 200 4 2000
+
+synth: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "chalice[cdkv2]==1.34.0" -c constraints.txt
+	CDK_OUTDIR=cdk.out AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} PYTHONPATH=. $(BIN)/python infra/cdk_app.py
+	$(BIN)/cfn-lint cdk.out/*.template.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out

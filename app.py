@@ -1,8 +1,9 @@
-"""The Chalice app: registers the blueprints. No logic lives here."""
+"""The Chalice app: registers the HTTP blueprints and the workflow tasks. No logic lives here."""
 
 from chalice import Chalice
 
-from chalicelib.api import applications, households, payroll, system
+from chalicelib.api import applications, assessments, households, payroll, system
+from chalicelib.tasks import application_workflow
 from chalicelib.tasks import payroll as payroll_tasks
 
 app = Chalice(app_name="spsr")
@@ -11,3 +12,5 @@ app.register_blueprint(applications.bp)
 app.register_blueprint(households.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
+app.register_blueprint(assessments.bp)
+app.register_blueprint(application_workflow.bp)

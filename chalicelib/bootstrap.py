@@ -12,15 +12,19 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chalicelib.adapters.agencies import build_agency_clients
 from chalicelib.adapters.dynamodb import (
+    DynamoAccessLog,
     DynamoApplicationRepository,
     DynamoAssignmentRepository,
+    DynamoDecisionRepository,
     DynamoHouseholdRepository,
+    DynamoNotificationLog,
 )
+from chalicelib.adapters.evidence_store import S3EvidenceStore
 from chalicelib.adapters.payments import (
     HttpBankGateway,
     NoBank,
-    OncePerKeySms,
     PayrollStateMachine,
     StaticDeathRegistry,
     UnconfiguredFunds,
@@ -28,13 +32,18 @@ from chalicelib.adapters.payments import (
 )
 from chalicelib.adapters.payroll import DynamoHouseholdDirectory, DynamoPayrollRepository, S3FileStore
 from chalicelib.adapters.s3 import S3DocumentStore
+from chalicelib.adapters.sns import SnsSms
+from chalicelib.adapters.stepfunctions import StepFunctionsWorkflow, UnconfiguredWorkflow
 from chalicelib.adapters.system import RandomIds, SystemClock
 from chalicelib.adapters.tokens import JwtVerifier
 from chalicelib.config import Settings
+from chalicelib.services import assessment
 from chalicelib.services.applications import ApplicationService
 from chalicelib.services.households import HouseholdService
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.notifications import NotificationService
 from chalicelib.services.payroll import PayrollService
+from chalicelib.services.workflow import WorkflowService
 
 
 @dataclass
@@ -44,6 +53,9 @@ class Services:
     intake: IntakeService
     households: HouseholdService
     applications: ApplicationService
+    workflow: WorkflowService
+    notifications: NotificationService
+    access_log: DynamoAccessLog
     payroll: PayrollService
 
 
@@ -63,19 +75,34 @@ def build(settings: Settings) -> Services:
     clock, ids = SystemClock(), RandomIds()
     households = DynamoHouseholdRepository(dynamodb, settings.registry_table)
     applications = DynamoApplicationRepository(dynamodb, settings.applications_table)
+    workflow = (StepFunctionsWorkflow(aws_client("stepfunctions", settings), settings.application_state_machine_arn)
+                if settings.application_state_machine_arn else UnconfiguredWorkflow())
+    notifications = NotificationService(DynamoNotificationLog(dynamodb, settings.audit_table),
+                                        SnsSms(aws_client("sns", settings)), clock)
+    access_log = DynamoAccessLog(dynamodb, settings.audit_table)
+    decisions = DynamoDecisionRepository(dynamodb, settings.applications_table)
+    agencies = build_agency_clients(settings.agency_urls, timeout_s=settings.agency_timeout_s)
     return Services(
         settings=settings,
         tokens=JwtVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                            secret=settings.jwt_secret, jwks_url=settings.jwks_url),
-        intake=IntakeService(households, applications, clock, ids, settings),
+        intake=IntakeService(households, applications, clock, ids, settings, workflow),
         households=HouseholdService(households, clock, ids),
         applications=ApplicationService(applications, S3DocumentStore(s3, settings.documents_bucket), clock, ids,
-                                        settings),
-        payroll=build_payroll(settings, dynamodb, s3, households, clock),
+                                        settings, workflow, decisions, access_log),
+        workflow=WorkflowService(
+            applications, decisions,
+            DynamoAssignmentRepository(dynamodb, settings.assignments_table),
+            S3EvidenceStore(s3, settings.documents_bucket), notifications, lambda: agencies, access_log,
+            assessment.assess, clock, settings),
+        notifications=notifications,
+        access_log=access_log,
+        payroll=build_payroll(settings, dynamodb, s3, households, clock, notifications),
     )
 
 
-def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, clock: Any) -> PayrollService:
+def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, clock: Any,
+                  sms: Any) -> PayrollService:
     """The payroll service; the treasury, bank and state machine only where configured."""
     funds = (ZeepFundsGateway(settings.ifms_url, settings.ifms_timeout_seconds) if settings.ifms_url
              else UnconfiguredFunds())
@@ -83,13 +110,12 @@ def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, c
     workflow = (PayrollStateMachine(aws_client("stepfunctions", settings), settings.payroll_state_machine_arn)
                 if settings.payroll_state_machine_arn else None)
     # Deaths: a fixed (empty) list until the civil registry connector is wired behind ports.DeathRegistry.
-    # SMS: recorded once per key until the SNS adapter is wired behind ports.SmsPort.
     return PayrollService(
         assignments=DynamoAssignmentRepository(dynamodb, settings.assignments_table), households=households,
         directory=DynamoHouseholdDirectory(dynamodb, settings.registry_table),
         payroll=DynamoPayrollRepository(dynamodb, settings.payroll_table),
         files=S3FileStore(s3, settings.payroll_bucket), deaths=StaticDeathRegistry(), funds=funds, bank=bank,
-        sms=OncePerKeySms(), workflow=workflow, clock=clock, settings=settings)
+        sms=sms, workflow=workflow, clock=clock, settings=settings)
 
 
 _services: Services | None = None

@@ -6,10 +6,13 @@ Every knob the registry has lives here, with its default for local runs. Handler
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.agency_ports import AGENCY_NAMES
 
 # Local development only: the dev token issuer (devstack.token) signs with this secret. On AWS the
 # tokens come from Cognito and are checked against its JWKS (SPSR_JWKS_URL), never with this value.
@@ -25,6 +28,7 @@ class Settings(BaseModel):
     registry_table: str = "spsr-registry"
     applications_table: str = "spsr-applications"
     assignments_table: str = "spsr-assignments"
+    audit_table: str = "spsr-audit"
     documents_bucket: str = "spsr-documents"
     # Applications received after this day of the month (Tashkent time) join next month's cycle.
     cutoff_day: int = Field(default=15, ge=1, le=28)
@@ -66,6 +70,13 @@ class Settings(BaseModel):
             if name.strip() == bank_id and secret:
                 return secret.strip()
         return None
+    application_state_machine_arn: str | None = None
+    agency_urls: dict[str, str] = Field(default_factory=dict)  # agency name -> base URL
+    agency_timeout_s: float = 2.0
+    agency_retries: int = 2
+    collection_timeout_s: float = 20.0
+    # Every agency the rules read; an application is decided only with all of them answered.
+    required_agencies: tuple[str, ...] = AGENCY_NAMES
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -79,6 +90,7 @@ class Settings(BaseModel):
             "SPSR_REGISTRY_TABLE": "registry_table",
             "SPSR_APPLICATIONS_TABLE": "applications_table",
             "SPSR_ASSIGNMENTS_TABLE": "assignments_table",
+            "SPSR_AUDIT_TABLE": "audit_table",
             "SPSR_DOCUMENTS_BUCKET": "documents_bucket",
             "SPSR_CUTOFF_DAY": "cutoff_day",
             "SPSR_MAX_DOCUMENT_BYTES": "max_document_bytes",
@@ -99,10 +111,14 @@ class Settings(BaseModel):
             "SPSR_BANK_CALLBACK_SECRETS": "bank_callback_secrets",
             "SPSR_BANK_CALLBACK_WINDOW_SECONDS": "bank_callback_window_seconds",
             "SPSR_IFMS_URL": "ifms_url",
+            "SPSR_APPLICATION_STATE_MACHINE_ARN": "application_state_machine_arn",
+            "SPSR_AGENCY_TIMEOUT_S": "agency_timeout_s",
+            "SPSR_AGENCY_RETRIES": "agency_retries",
         }
         for var, field in mapping.items():
             if env.get(var):
                 values[field] = env[var]
+        values["agency_urls"] = _agency_urls(env, cls.model_fields["required_agencies"].default)
         if values.get("jwks_url"):
             # Cognito-signed tokens only: the local shared secret must never be accepted on AWS.
             values["jwt_secret"] = None
@@ -112,3 +128,25 @@ class Settings(BaseModel):
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.from_env()
+
+
+def _agency_urls(env: dict[str, str], agencies: tuple[str, ...]) -> dict[str, str]:
+    """{agency: base URL} from ``SPSR_AGENCY_URLS`` (a JSON object, as ``make agencies`` prints it) and
+    ``SPSR_AGENCY_<NAME>_URL`` variables, which win over the JSON for their agency."""
+    urls: dict[str, str] = {}
+    raw = env.get("SPSR_AGENCY_URLS", "").strip()
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise ValueError("SPSR_AGENCY_URLS is not a JSON object") from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValueError("SPSR_AGENCY_URLS must map agency names to URLs")
+        urls.update(parsed)
+    for name in agencies:
+        if env.get(f"SPSR_AGENCY_{name.upper()}_URL"):
+            urls[name] = env[f"SPSR_AGENCY_{name.upper()}_URL"]
+    unknown = sorted(set(urls) - set(agencies))
+    if unknown:
+        raise ValueError(f"SPSR_AGENCY_URLS names unknown agencies: {', '.join(unknown)}")
+    return urls

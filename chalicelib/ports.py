@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
@@ -208,9 +208,47 @@ class PayrollWorkflow(Protocol):
     def resume(self, task_token: str, output: dict[str, object]) -> None:
         """Completes a waitForTaskToken step."""
         ...
+class SmsSender(Protocol):
+    def send(self, phone: str, text: str) -> str:
+        """Sends one SMS; returns the carrier's message id."""
+        ...
+
+
+class NotificationLog(Protocol):
+    def claim(self, key: str, record: dict[str, object]) -> bool:
+        """Records that the SMS ``key`` is being sent; False when it was claimed before."""
+        ...
+
+    def mark_sent(self, key: str, message_id: str) -> None: ...
 
 
 class SmsPort(Protocol):
     def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
         """Sends the SMS at most once per ``key``; True when it was sent now."""
+        ...
+
+
+class Workflow(Protocol):
+    def start(self, name: str, payload: dict[str, object]) -> bool:
+        """Starts the flow under ``name``; False when a run with that name exists already."""
+        ...
+
+
+class EvidenceStore(Protocol):
+    def put(self, key: str, document: dict[str, object]) -> None: ...
+
+    def get(self, key: str) -> dict[str, object]: ...
+
+
+class DecisionRepository(Protocol):
+    def add(self, application_id: str, attempt: int, record: dict[str, object]) -> dict[str, object]:
+        """Stores the decision of an attempt once; returns the stored one (the first, on a retry)."""
+        ...
+
+    def latest(self, application_id: str) -> dict[str, object] | None: ...
+
+
+class AccessLogReader(Protocol):
+    def for_application(self, application_id: str) -> list[dict[str, Any]]:
+        """The agency queries made for an application, oldest first (ids only)."""
         ...

@@ -22,6 +22,8 @@ from typing import Any
 from chalice import Chalice
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from infra.statemachines import placeholder
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STAGE = "local"
@@ -46,11 +48,6 @@ class _Context:
 
 def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:spsr-{STAGE}-{name}"
-
-
-def placeholder(name: str) -> str:
-    """``validate_application`` -> ``ValidateApplicationArn``."""
-    return "".join(part.capitalize() for part in name.split("_")) + "Arn"
 
 
 def _bridged_invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any,

@@ -18,7 +18,7 @@ What is synthetic and how it is shaped:
 
 Identifiers (see ``chalicelib.domain.identifiers``):
 - PINFL: sex/century digit, DDMMYY, then 6 digits derived from (index, member) so that synthetic
-  people never share a PINFL below index 62,500 (beyond that they would also need the same birth date
+  people never share a PINFL below index 100,000 (beyond that they would also need the same birth date
   and sex), then the 7-3-1 check digit.
 - Documents: people aged 16 and over hold an ID card (series "AA".."AE" + 7 digits) or, some, a
   biometric passport (series "FA", "FB" or "KA" + 7 digits); younger children hold a birth certificate
@@ -90,6 +90,7 @@ class SynthHousehold:
     vehicles: tuple[dict[str, Any], ...] = ()
     real_estate: tuple[dict[str, Any], ...] = ()
     securities_market_value: int = 0
+    securities_owner_id: str | None = None  # the member the depository holds the portfolio for
     shape: str = field(default="", compare=False)
     reference_month: str = field(default="", compare=False)
 
@@ -879,9 +880,11 @@ class _Builder:
             estate.append(self._estate("land", head))
         self.estate = estate
         self.securities = 0
+        self.securities_owner: str | None = None
         if rnd.random() < (0.005 if poor else (0.25 if rich else 0.02)):
             self.securities = rnd.randrange(500_000, 60_000_000, 1000)
             owner = rnd.choice(adults)
+            self.securities_owner = owner["person_id"]
             dividend = self.securities // 10 // 1000 * 1000
             if dividend:
                 owner["incomes"].append(SynthIncome(self.months[-4], "securities", dividend))
@@ -914,7 +917,7 @@ class _Builder:
     def finish_person(self, p: dict[str, Any], k: int) -> SynthPerson:
         rnd = self.rnd
         a = self.age(p)
-        serial = (self.index * 16 + k) % 1_000_000
+        serial = (self.index * 10 + k - 1) % 1_000_000  # households have at most 10 members
         pinfl = make_pinfl(p["sex"], p["birth_date"], f"{serial // 1000:03d}", f"{serial % 1000:03d}")
         if a >= 16:
             if rnd.random() < 0.8:
@@ -1008,6 +1011,7 @@ def household(index: int, *, seed: int = 2026, reference_month: str = "2026-11")
         vehicles=tuple(b.vehicles),
         real_estate=tuple(b.estate),
         securities_market_value=b.securities,
+        securities_owner_id=b.securities_owner,
         shape=shape,
         reference_month=reference_month,
     )
@@ -1073,7 +1077,8 @@ def evidence_for(h: SynthHousehold, period: str) -> dict[str, Any]:
 
     Members are those alive on the first day of ``period``; incomes and alimony are those of the
     months P-3..P-1, sorted by (month, source, amount); vehicles and real estate keep only the
-    schema's fields, in the household's order. ``programmes`` is left out (the applicant chooses).
+    schema's fields, sorted by (owner_id, type, year, adapted) and (owner_id, kind).
+    ``programmes`` is left out (the applicant chooses).
     """
     members = alive_members(h, period)
     ids = {p.person_id for p in members}
@@ -1082,19 +1087,27 @@ def evidence_for(h: SynthHousehold, period: str) -> dict[str, Any]:
         "iron_notebook": h.iron_notebook,
         "members": [member_evidence(p, period, ids) for p in members],
         "assets": {
-            "vehicles": [
-                {
-                    "type": v["type"],
-                    "manufactured_year": v["manufactured_year"],
-                    "owner_id": v["owner_id"],
-                    "adapted_for_disability": bool(v.get("adapted_for_disability", False)),
-                }
-                for v in h.vehicles
-                if v["owner_id"] in ids
-            ],
-            "real_estate": [
-                {"kind": e["kind"], "owner_id": e["owner_id"]} for e in h.real_estate if e["owner_id"] in ids
-            ],
+            "vehicles": sorted(
+                (
+                    {
+                        "type": v["type"],
+                        "manufactured_year": v["manufactured_year"],
+                        "owner_id": v["owner_id"],
+                        "adapted_for_disability": bool(v.get("adapted_for_disability", False)),
+                    }
+                    for v in h.vehicles
+                    if v["owner_id"] in ids
+                ),
+                key=lambda v: (v["owner_id"], v["type"], v["manufactured_year"], v["adapted_for_disability"]),
+            ),
+            "real_estate": sorted(
+                (
+                    {"kind": e["kind"], "owner_id": e["owner_id"]}
+                    for e in h.real_estate
+                    if e["owner_id"] in ids
+                ),
+                key=lambda e: (e["owner_id"], e["kind"]),
+            ),
             "securities_market_value": h.securities_market_value,
         },
     }

@@ -1,7 +1,12 @@
-"""The embedded local stack: moto server, the registry's resources, seeded data and ``chalice local``.
+"""The embedded local stack: moto server, agency services, the registry's resources and workflow,
+seeded data and ``chalice local``.
 
 Everything listens on loopback only. ``EmbeddedStack`` is used by ``make run`` (``devstack.run``),
-``make demo`` and the end-to-end tests; ``stop()`` ends everything it started.
+``make demo`` (``devstack.demo``) and the end-to-end tests; ``stop()`` ends everything it started.
+
+Step Functions runs inside the moto server, in this process; its Task states reach the registry's
+Lambda handlers through ``devstack.lambda_bridge``, so they run here too, with this process's
+environment pointed at the stack (``start()`` sets it and ``stop()`` restores it).
 """
 
 from __future__ import annotations
@@ -15,20 +20,26 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
+from chalicelib.domain.applications import cycle_month
+from devstack import lambda_bridge, moto_patches
+from devstack.agencies.run import RunningAgencies, start_all
 from devstack.seed import seed
 from infra.resources import create_all
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+APPLICATION_MACHINE = "spsr-local-application"
 
 
 def free_port() -> int:
@@ -39,16 +50,22 @@ def free_port() -> int:
 
 class EmbeddedStack:
     def __init__(self, *, moto_port: int = 5000, api_port: int = 8000, households: int = 10_000,
-                 seed_value: int = 2026, reference_month: str | None = None, api_log: Path | None = None) -> None:
+                 seed_value: int = 2026, reference_month: str | None = None, api_log: Path | None = None,
+                 agencies: bool = True) -> None:
         self.moto_port = moto_port
         self.api_port = api_port
         self.households = households
         self.seed_value = seed_value
-        self.reference_month = reference_month or time.strftime("%Y-%m", time.gmtime())
+        # The population's incomes end the month before the applications' cycle month.
+        self.reference_month = reference_month or cycle_month(datetime.now(UTC), Settings().cutoff_day)
         self.api_log = api_log
+        self.with_agencies = agencies
+        self.agencies: RunningAgencies | None = None
+        self.state_machine_arn: str | None = None
         self._moto: ThreadedMotoServer | None = None
         self._api: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
+        self._saved_env: dict[str, str] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -59,13 +76,18 @@ class EmbeddedStack:
         return f"http://{HOST}:{self.api_port}"
 
     def env(self) -> dict[str, str]:
-        """The environment the registry runs with against this stack (fake credentials, loopback endpoint)."""
+        """The environment the registry runs with against this stack (fake credentials, loopback endpoints)."""
         env = dict(os.environ)
         env.update({
             "AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "MOTO_PORT": str(self.moto_port),
             "SPSR_STAGE": "local", "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "POWERTOOLS_METRICS_NAMESPACE": "SPSR",
         })
+        if self.agencies is not None:
+            env["SPSR_AGENCY_URLS"] = json.dumps(self.agencies.urls)
+        if self.state_machine_arn:
+            env["SPSR_APPLICATION_STATE_MACHINE_ARN"] = self.state_machine_arn
         env.pop("AWS_PROFILE", None)
         return env
 
@@ -77,6 +99,8 @@ class EmbeddedStack:
             self.start_aws()
             self.create_resources()
             self.seed()
+            self.start_agencies()
+            self.deploy_workflow()
             self.start_api()
         except BaseException:
             self.stop()
@@ -85,6 +109,11 @@ class EmbeddedStack:
 
     def start_aws(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto logs every failed task state at ERROR; the workflow handles those failures itself.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        moto_patches.install()
+        self._saved_env = dict(os.environ)
+        os.environ["MOTO_PORT"] = str(self.moto_port)  # where moto's Step Functions calls Lambda back
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         request = urllib.request.Request(f"{self.endpoint}/moto-api/config", data=json.dumps(MOTO_CONFIG).encode(),
@@ -100,9 +129,22 @@ class EmbeddedStack:
         create_all(self.client("dynamodb"), self.client("s3"), self.settings())
 
     def seed(self) -> int:
-        s = self.settings()
-        repo = DynamoHouseholdRepository(self.client("dynamodb"), s.registry_table)
+        repo = DynamoHouseholdRepository(self.client("dynamodb"), self.settings().registry_table)
         return seed(repo, self.households, seed_value=self.seed_value, reference_month=self.reference_month)
+
+    def start_agencies(self) -> None:
+        if self.with_agencies:
+            self.agencies = start_all(self.households, seed=self.seed_value, reference_month=self.reference_month)
+
+    def deploy_workflow(self) -> None:
+        """The application state machine on moto, its tasks bridged to this process's handlers."""
+        from app import app  # the registry's Chalice app; imported late, once the environment is set
+
+        lambda_bridge.install(app)
+        self.state_machine_arn = lambda_bridge.deploy_state_machine(
+            self.client("stepfunctions"), APPLICATION_MACHINE, ROOT / "statemachines" / "application.asl.json", app)
+        os.environ.update(self.env())
+        bootstrap.reset(bootstrap.build(self.settings()))
 
     def start_api(self) -> None:
         chalice = Path(sys.executable).parent / "chalice"
@@ -134,9 +176,18 @@ class EmbeddedStack:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        if self.agencies is not None:
+            self.agencies.stop()
+            self.agencies = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
+            self._saved_env = None
+            lambda_bridge.uninstall()
+            bootstrap.reset()
 
     def __enter__(self) -> EmbeddedStack:
         return self.start()
@@ -156,3 +207,4 @@ def _wait(check: Any, what: str, timeout: float = 30.0) -> None:
             last = err
         time.sleep(0.2)
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s ({last})")
+

@@ -1,7 +1,8 @@
-"""The CDK app: the registry's tables and bucket (from ``infra/resources.py``) and the Chalice app.
+"""The CDK app: the tables and bucket (from ``infra/resources.py``), the Chalice app and its state machines.
 
-Synthesise with ``make synth`` (installs ``chalice[cdkv2]`` and the ``aws-cdk@2`` CLI, which the
-tests do not need). Deploy with ``npx aws-cdk@2 deploy`` from ``infra/`` once AWS credentials are set.
+Synthesise with ``make synth`` (installs ``chalice[cdkv2]``, which the tests do not need, writes
+``cdk.out/`` and runs cfn-lint on the template). Deploy with the ``aws-cdk@2`` CLI
+(``npx aws-cdk@2 deploy --app cdk.out``) once AWS credentials are set.
 Not imported by the registry's code; only this file imports aws_cdk.
 """
 
@@ -17,7 +18,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from chalice.cdk import Chalice
 
+from app import app as registry_app
 from infra import resources
+from infra.statemachines import logical_id, placeholder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +38,8 @@ class RegistryStack(cdk.Stack):
         assignments = cdk.CfnResource(self, "AssignmentsTable", type="AWS::DynamoDB::Table",
                                       properties=resources.cfn_table_properties(
                                           resources.assignments_table(f"spsr-{stage}-assignments")))
+        audit = cdk.CfnResource(self, "AuditTable", type="AWS::DynamoDB::Table",
+                                properties=resources.cfn_table_properties(resources.audit_table(f"spsr-{stage}-audit")))
         documents = s3.Bucket(
             self, "DocumentsBucket", encryption=s3.BucketEncryption.KMS_MANAGED, bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, versioned=True,
@@ -56,10 +61,17 @@ class RegistryStack(cdk.Stack):
         machine_name = f"spsr-{stage}-payroll"
         machine_arn = cdk.Fn.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
                                  + machine_name)
+        # The state machine's ARN is built from its name, so the functions it calls can know it
+        # without a reference cycle (they are its tasks, and the API starts it).
+        workflow_name = f"spsr-{stage}-application"
+        workflow_arn = self.format_arn(service="states", resource="stateMachine", resource_name=workflow_name,
+                                       arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
         self.chalice = Chalice(self, "Api", source_dir=str(ROOT), stage_config={"environment_variables": {
+            "SPSR_APPLICATION_STATE_MACHINE_ARN": workflow_arn,
             "SPSR_REGISTRY_TABLE": registry.ref,
             "SPSR_APPLICATIONS_TABLE": applications.ref,
             "SPSR_ASSIGNMENTS_TABLE": assignments.ref,
+            "SPSR_AUDIT_TABLE": audit.ref,
             "SPSR_DOCUMENTS_BUCKET": documents.bucket_name,
             "SPSR_PAYROLL_TABLE": payroll.ref,
             "SPSR_PAYROLL_BUCKET": payroll_files.bucket_name,
@@ -68,20 +80,35 @@ class RegistryStack(cdk.Stack):
             # SPSR_BANK_URL, SPSR_IFMS_URL and SPSR_BANK_CALLBACK_SECRETS come from the deployment's secrets.
         }})
         role = self.chalice.get_role("DefaultRole")
-        for table in (registry, applications, assignments, payroll):
+        for table in (registry, applications, assignments, audit, payroll):
             role.add_to_principal_policy(cdk.aws_iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                          "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"],
                 resources=[table.get_att("Arn").to_string(), f"{table.get_att('Arn').to_string()}/index/*"]))
         documents.grant_put(role)
         payroll_files.grant_read_write(role)
+        # The payroll freeze reads each batch's households in one BatchGetItem.
         role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["dynamodb:DeleteItem"], resources=[payroll.get_att("Arn").to_string()]))
+            actions=["dynamodb:BatchGetItem"], resources=[registry.get_att("Arn").to_string()]))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["states:StartExecution", "states:DescribeExecution", "states:SendTaskSuccess",
                      "states:SendTaskFailure"],
             resources=[machine_arn, cdk.Fn.sub("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
                                                "execution:" + machine_name + ":*")]))
+        documents.grant_read_write(role)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[workflow_arn]))
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))  # SMS to phones
+
+        names = [fn.name for fn in registry_app.pure_lambda_functions]
+        functions = {name: self.chalice.get_function(logical_id(name)) for name in names}
+        machine_role = iam.Role(self, "WorkflowRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+        for function in functions.values():
+            function.grant_invoke(machine_role)
+        sfn.CfnStateMachine(
+            self, "ApplicationWorkflow", state_machine_name=workflow_name, role_arn=machine_role.role_arn,
+            definition_string=(ROOT / "statemachines" / "application.asl.json").read_text(encoding="utf-8"),
+            definition_substitutions={placeholder(n): f.function_arn for n, f in functions.items()},
+        )
         self._payroll_state_machine(machine_name, machine_arn, payroll_files, approvals)
 
     def _payroll_state_machine(self, name: str, arn: str, bucket: s3.Bucket, approvals: sqs.Queue) -> None:

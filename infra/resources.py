@@ -56,6 +56,8 @@ assignment                             ASG#<assignment_id> / META  get one; a co
   single partition holds two million items.
 
 Payroll table (``spsr-payroll``): payment instructions, runs and handled bank messages.
+Audit table (``spsr-audit``): the trail kept apart from the records it describes (own retention,
+auditor access), written append-only.
 
 =====================================  ==========================  ==================================
 item                                   pk / sk                     access pattern
@@ -67,14 +69,20 @@ payment instruction                    PI#<instruction_id> / META  one per (bene
 payroll run                            RUNS / RUN#<month>          one run per month; list the runs
 handled bank message                   MSG#<bank>#<msg_id> / MSG   a pain.002 or camt.054 counts once
 callback signature                     SIG#<bank>#<hmac> / SIG     replay guard (TTL ``expires_at``)
-=====================================  ==========================  ==================================
-
+=====================================  ==========================  ===========================
 - ``by_run`` (pk ``<month>#<shard 00..15>``, sort ``<district>#<instruction_id>``): a month's
   instructions district by district (pre-payrolls, payment files, the books), 16 partitions.
 
 Payroll bucket (``spsr-payroll-files``): manifests, pre-payroll CSVs, pain.001/pain.002/camt.054
 files and their SHA-256 manifests under ``payroll/<month>/``; KMS-encrypted, public access blocked,
 read through short-lived presigned links.
+
+=======
+agency query                           ACCESS#<application_id> /   every query made for an application
+                                       <at>#<agency>#<person>#<n>  (which agency, person id, officer)
+SMS marker                             SMS#<key> / SMS             at most one SMS per key (conditional
+                                                                   put before sending)
+=====================================  ==========================  ==================================
 
 Numbers are stored as DynamoDB numbers from Python ``int``; no item ever holds a float.
 """
@@ -94,51 +102,41 @@ def _index(name: str, pk: str, sk: str) -> dict[str, Any]:
     }
 
 
-def registry_table(name: str) -> dict[str, Any]:
-    return {
+def _keyed_table(name: str, index_attrs: tuple[str, ...] = (),
+                 indexes: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    """A pay-per-request, encrypted table keyed by ``pk``/``sk`` (strings), with optional indexes."""
+    spec: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", *index_attrs)],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         "SSESpecification": {"Enabled": True},
     }
+    if indexes:
+        spec["GlobalSecondaryIndexes"] = list(indexes)
+    return spec
+
+
+def registry_table(name: str) -> dict[str, Any]:
+    return _keyed_table(name)
 
 
 def applications_table(name: str) -> dict[str, Any]:
-    attrs = ["pk", "sk", "mahalla_code", "district_code", "region_code", "household_id", "cycle_month",
-             "list_sk", "cycle_sk"]
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "GlobalSecondaryIndexes": [
-            _index("by_mahalla", "mahalla_code", "list_sk"),
-            _index("by_district", "district_code", "list_sk"),
-            _index("by_region", "region_code", "list_sk"),
-            _index("by_household", "household_id", "list_sk"),
-            _index("by_cycle", "cycle_month", "cycle_sk"),
-        ],
-        "SSESpecification": {"Enabled": True},
-    }
+    return _keyed_table(
+        name, ("mahalla_code", "district_code", "region_code", "household_id", "cycle_month", "list_sk", "cycle_sk"),
+        (_index("by_mahalla", "mahalla_code", "list_sk"), _index("by_district", "district_code", "list_sk"),
+         _index("by_region", "region_code", "list_sk"), _index("by_household", "household_id", "list_sk"),
+         _index("by_cycle", "cycle_month", "cycle_sk")))
 
 
 def assignments_table(name: str) -> dict[str, Any]:
-    attrs = ["pk", "sk", "household_id", "status_shard", "start_sk"]
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attrs],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "GlobalSecondaryIndexes": [
-            _index("by_household", "household_id", "start_sk"),
-            _index("by_status", "status_shard", "start_sk"),
-        ],
-        "SSESpecification": {"Enabled": True},
-    }
+    return _keyed_table(name, ("household_id", "status_shard", "start_sk"),
+                        (_index("by_household", "household_id", "start_sk"),
+                         _index("by_status", "status_shard", "start_sk")))
+
+
+def audit_table(name: str) -> dict[str, Any]:
+    return _keyed_table(name)
 
 
 def payroll_table(name: str) -> dict[str, Any]:
@@ -167,7 +165,8 @@ def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
     """
     existing = set(dynamodb.list_tables().get("TableNames", []))
     specs = (registry_table(settings.registry_table), applications_table(settings.applications_table),
-             assignments_table(settings.assignments_table), payroll_table(settings.payroll_table))
+             assignments_table(settings.assignments_table), audit_table(settings.audit_table),
+             payroll_table(settings.payroll_table))
     for spec in specs:
         if spec["TableName"] not in existing:
             dynamodb.create_table(**spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.applications import Application, DocumentRef, StatusChange
+from chalicelib.domain.applications import Application, DocumentRef, ManualEvidence, StatusChange
 from chalicelib.domain.households import (
     Address,
     BankAccount,
@@ -90,4 +90,7 @@ def application_from(d: dict[str, Any]) -> Application:
             DocumentRef(**{**x, "size_bytes": int(x["size_bytes"])}) for x in d.get("documents", [])
         ),
         version=int(d["version"]),
+        due_date=d.get("due_date", ""),
+        attempt=int(d.get("attempt", 1)),
+        manual_evidence=tuple(ManualEvidence(**m) for m in d.get("manual_evidence", [])),
     )

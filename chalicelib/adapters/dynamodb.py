@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import codec
+from chalicelib.agency_ports import AccessLogEntry
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, ValidationFailed
@@ -403,3 +404,95 @@ class DynamoAssignmentRepository:
 def _assignment(d: dict[str, Any]) -> Assignment:
     fields: dict[str, Any] = {k: d[k] for k in Assignment.__dataclass_fields__ if k in d}
     return Assignment(**fields)
+
+
+class DynamoNotificationLog:
+    """SMS markers in the audit table (pk ``SMS#<key>``): at most one SMS per key."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def claim(self, key: str, record: dict[str, object]) -> bool:
+        try:
+            self._db.put_item(TableName=self._table, ConditionExpression="attribute_not_exists(pk)",
+                              Item=to_item({"pk": f"SMS#{key}", "sk": "SMS", "status": "sending", **record}))
+        except ClientError as err:
+            if _is_condition_failure(err):
+                return False
+            raise
+        return True
+
+    def mark_sent(self, key: str, message_id: str) -> None:
+        self._db.update_item(TableName=self._table, Key=to_item({"pk": f"SMS#{key}", "sk": "SMS"}),
+                             UpdateExpression="SET #s = :s, message_id = :m",
+                             ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues=to_item({":s": "sent", ":m": message_id}))
+
+
+class DynamoDecisionRepository:
+    """Decisions beside their application (pk ``APP#<id>``, sk ``DECISION#<attempt>``), written once."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def add(self, application_id: str, attempt: int, record: dict[str, object]) -> dict[str, object]:
+        key = {"pk": f"APP#{application_id}", "sk": f"DECISION#{attempt:04d}"}
+        try:
+            self._db.put_item(TableName=self._table, Item=to_item({**key, **record}),
+                              ConditionExpression="attribute_not_exists(pk)")
+            return record
+        except ClientError as err:
+            if not _is_condition_failure(err):
+                raise
+        stored = from_item(self._db.get_item(TableName=self._table, Key=to_item(key), ConsistentRead=True)["Item"])
+        return {k: v for k, v in stored.items() if k not in ("pk", "sk")}
+
+    def latest(self, application_id: str) -> dict[str, object] | None:
+        out = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=1, ConsistentRead=True,
+                             KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
+                             ExpressionAttributeValues=to_item({":pk": f"APP#{application_id}",
+                                                                ":d": "DECISION#"}))
+        items = out.get("Items", [])
+        if not items:
+            return None
+        return {k: v for k, v in from_item(items[0]).items() if k not in ("pk", "sk")}
+
+
+class DynamoAccessLog:
+    """The agency access log in the audit table (pk ``ACCESS#<application_id>``), append-only.
+
+    One item per (agency, person, attempt) query: which agency, which person (by id), for which
+    application, on whose behalf, when, with what outcome. Read by auditors with the application.
+    """
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def record(self, entries: list[AccessLogEntry]) -> None:
+        items = []
+        for e in entries:
+            at = e.time.isoformat(timespec="milliseconds")
+            items.append(to_item({
+                "pk": f"ACCESS#{e.application_id}", "sk": f"{at}#{e.agency}#{e.person_id}#{e.attempt}",
+                "agency": e.agency, "person_id": e.person_id, "application_id": e.application_id,
+                "officer_id": e.officer_id, "at": at, "outcome": e.outcome, "duration_ms": e.duration_ms,
+                "attempt": e.attempt,
+            }))
+        for start in range(0, len(items), 25):
+            batch = {self._table: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]}
+            while batch:
+                batch = self._db.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+
+    def for_application(self, application_id: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "pk = :pk",
+                                  "ExpressionAttributeValues": to_item({":pk": f"ACCESS#{application_id}"})}
+        while True:
+            page = self._db.query(**kwargs)
+            out += [{k: v for k, v in from_item(i).items() if k not in ("pk", "sk")} for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,4 +1,4 @@
-"""Applications: submit, read, list (scoped, paginated), document upload tickets, statistics."""
+"""Applications: submit, read, list, documents, statistics, decisions, staff re-runs, overdue lists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.api import examples
 from chalicelib.api.http import endpoint, int_param, query_param
-from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn
+from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn, ManualEvidenceIn, RerunIn
 from chalicelib.api.views import application_view
 from chalicelib.domain.applications import STATUSES
 from chalicelib.domain.errors import ValidationFailed
@@ -82,3 +82,46 @@ def application_statistics(request: Any, principal: Any, body: None) -> dict[str
 def _is_month(value: str) -> bool:
     return len(value) == 7 and value[4] == "-" and value[:4].isdigit() and value[5:].isdigit() \
         and 1 <= int(value[5:]) <= 12
+
+
+@endpoint(bp, "/applications/{application_id}/decision", "GET", tag="applications",
+          summary="The latest decision with its explanation (reasons, figures, parameters and rules version)")
+def get_decision(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
+    return bootstrap.services().applications.decision(principal, application_id)
+
+
+@endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
+          summary="The agency queries made for the application: agency, member id, officer, time, outcome")
+def get_access_log(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
+    return {"items": bootstrap.services().applications.access_log(principal, application_id)}
+
+
+@endpoint(bp, "/applications/{application_id}/collect", "POST", tag="applications", status=202,
+          summary="Run evidence collection again for an application in review (e.g. after an agency recovered)",
+          body=RerunIn, example=examples.RERUN, responses={409: "the application is not in review"})
+def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id: str) -> dict[str, Any]:
+    app = bootstrap.services().applications.rerun_collection(principal, application_id, body.note)
+    return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
+
+
+@endpoint(bp, "/applications/{application_id}/evidence", "POST", tag="applications", status=202,
+          summary="Enter an unavailable agency's facts by hand, with a justification; the decision follows",
+          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses={409: "the application is not in review"})
+def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, application_id: str) -> dict[str, Any]:
+    app = bootstrap.services().applications.enter_evidence(
+        principal, application_id, body.agency, body.fragment.model_dump(exclude_none=True), body.justification)
+    return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
+
+
+@endpoint(bp, "/overdue-applications", "GET", tag="applications",
+          summary="Undecided applications past their 3-working-day due date, in the caller's scope",
+          query=(("cycle_month", _MONTH_HELP), ("limit", "page size, 1 to 100"),
+                 ("cursor", "the next_cursor of the previous page")))
+def overdue_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
+    cycle = query_param(request, "cycle_month")
+    if cycle is not None and not _is_month(cycle):
+        raise ValidationFailed("cycle_month is YYYY-MM", field="cycle_month", code="invalid_format")
+    page = bootstrap.services().applications.overdue(
+        principal, cycle_month=cycle, limit=int_param(request, "limit", 50, 1, 100),
+        cursor=query_param(request, "cursor"))
+    return {"items": [application_view(a) for a in page.items], "next_cursor": page.cursor}

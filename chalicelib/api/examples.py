@@ -52,3 +52,28 @@ MEMBER_ADD: dict[str, Any] = {
                "relationship": "sibling", "phone": "+998946660033", "language": "ru"},
     "reason": "moved in with the family",
 }
+
+RERUN: dict[str, Any] = {"note": "the tax authority's service is back"}
+
+MANUAL_EVIDENCE: dict[str, Any] = {
+    "agency": "tax",
+    "fragment": {"members": [{"id": "p-0000001-01", "income": [
+        {"month": "2026-09", "source": "salary", "amount": 2_400_000},
+        {"month": "2026-10", "source": "salary", "amount": 2_400_000},
+        {"month": "2026-11", "source": "salary", "amount": 2_400_000}]}]},
+    "justification": "salary statement from the employer, seen at the mahalla office",
+}
+
+ASSESSMENT_PREVIEW: dict[str, Any] = {"evidence": {
+    "period": "2026-12",
+    "members": [
+        {"id": "m1", "birth_date": "1988-03-14", "sex": "M", "relationship": "head",
+         "income": [{"month": "2026-09", "source": "salary", "amount": 2_400_000},
+                    {"month": "2026-10", "source": "salary", "amount": 2_400_000},
+                    {"month": "2026-11", "source": "salary", "amount": 2_400_000}]},
+        {"id": "m2", "birth_date": "1991-07-02", "sex": "F", "relationship": "spouse"},
+        {"id": "c1", "birth_date": "2015-05-20", "sex": "M", "relationship": "child"},
+        {"id": "c2", "birth_date": "2025-01-09", "sex": "F", "relationship": "child"},
+    ],
+    "programmes": ["child_allowance", "material_assistance"],
+}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,6 +146,8 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 response = result if isinstance(result, Response) else json_response(result, status)
             except SpsrError as err:
                 response = error_response(err)
+            except Exception as err:  # a defect, not the caller's fault: a stable body, and no personal data logged
+                response = _internal_error(err, request)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             # ids only: never the body, a name, a PINFL or a phone number
             logger.info("request", extra={
@@ -157,6 +160,17 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
         return view
 
     return decorate
+
+
+def _internal_error(err: Exception, request: Request) -> Response:
+    # Exception messages can quote the data being processed, so only the type and the place are logged.
+    frame = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
+    reference = str(((request.context or {}).get("requestId")) or "local")
+    logger.error("unhandled error", extra={"error_type": type(err).__name__, "reference": reference,
+                                           "at": f"{frame.filename}:{frame.lineno}" if frame else None})
+    body = {"error": {"code": "internal_error", "field": None,
+                      "message": f"an unexpected error occurred; quote reference {reference}"}}
+    return Response(body=json.dumps(body), status_code=500, headers=dict(JSON_HEADERS))
 
 
 def _error_code(response: Response) -> str | None:

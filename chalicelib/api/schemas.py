@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -191,6 +191,59 @@ class DocumentUploadIn(Strict):
     kind: DocumentKind
     content_type: str = Field(max_length=100)
     size_bytes: int = Field(gt=0)
+
+
+AGENCIES = Literal["tax", "civil_registry", "disability", "cadastre", "traffic_police", "pension_fund",
+                   "penitentiary", "labour", "education", "enforcement", "depository", "defence",
+                   "local_government"]
+
+
+class IncomeIn(Strict):
+    month: Month
+    source: Literal["salary", "entrepreneurial", "property", "pension", "benefit", "alimony_received",
+                    "unemployment_benefit", "public_works", "securities", "sp_benefit"]
+    amount: int = Field(ge=0)
+
+
+class AlimonyIn(Strict):
+    month: Month
+    amount: int = Field(ge=0)
+
+
+class MemberFactsIn(Strict):
+    """An agency's facts about one member, in the evidence document's terms (see assessment.schema.json)."""
+
+    id: str = Field(min_length=1, max_length=64)
+    income: list[IncomeIn] | None = None
+    alimony_paid: list[AlimonyIn] | None = None
+    disability: dict[str, Any] | None = None
+    student: dict[str, Any] | None = None
+    military_conscript: bool | None = None
+    detained: bool | None = None
+    job_seeker_registered: bool | None = None
+    employment_sector: Literal["state", "non_state", "none"] | None = None
+
+
+class AssetsIn(Strict):
+    vehicles: list[dict[str, Any]] | None = None
+    real_estate: list[dict[str, Any]] | None = None
+    securities_market_value: int | None = Field(default=None, ge=0)
+
+
+class EvidenceFragmentIn(Strict):
+    members: list[MemberFactsIn] = Field(default_factory=list, max_length=40)
+    assets: AssetsIn | None = None
+    iron_notebook: bool | None = None
+
+
+class ManualEvidenceIn(Strict):
+    agency: AGENCIES
+    fragment: EvidenceFragmentIn
+    justification: str = Field(min_length=10, max_length=1000)
+
+
+class RerunIn(Strict):
+    note: str = Field(min_length=3, max_length=500)
 
 
 class AssessmentPreviewIn(Strict):

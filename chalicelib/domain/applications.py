@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import Conflict
@@ -52,6 +53,21 @@ class DocumentRef:
 
 
 @dataclass(frozen=True)
+class ManualEvidence:
+    """Facts staff entered by hand for an agency that could not answer, with their justification.
+
+    ``fragment`` has the shape of the evidence document (members by id with their fields, assets,
+    iron_notebook) and is merged over what the agencies returned.
+    """
+
+    agency: str
+    fragment: dict[str, Any]
+    justification: str
+    entered_by: str
+    entered_at: str
+
+
+@dataclass(frozen=True)
 class Application:
     application_id: str
     household_id: str
@@ -67,6 +83,13 @@ class Application:
     created_by: str
     documents: tuple[DocumentRef, ...] = field(default_factory=tuple)
     version: int = 1
+    due_date: str = ""  # the decision is due by this date (3 Uzbek working days after receipt)
+    attempt: int = 1  # the workflow run deciding it; staff re-runs add one
+    manual_evidence: tuple[ManualEvidence, ...] = field(default_factory=tuple)
+
+    @property
+    def decided(self) -> bool:
+        return self.status in ("assigned", "rejected", "withdrawn")
 
     @property
     def reference(self) -> str:

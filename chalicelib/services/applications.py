@@ -1,23 +1,29 @@
-"""Reading applications: one by id, scoped listings, aggregate counts, and document upload tickets."""
+"""Applications after intake: reading, scoped listings, statistics, document uploads, decisions, staff re-runs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.config import Settings
-from chalicelib.domain import geography
+from chalicelib.domain import geography, months
 from chalicelib.domain.access import Principal, require_personal_data_access, require_read, require_write
-from chalicelib.domain.applications import Application, DocumentRef
+from chalicelib.domain.applications import Application, DocumentRef, ManualEvidence, StatusChange
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
-from chalicelib.domain.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.ports import (
+    AccessLogReader,
     ApplicationQuery,
     ApplicationRepository,
     Clock,
+    DecisionRepository,
     DocumentStore,
     IdGenerator,
     Page,
     UploadTicket,
+    Workflow,
 )
 
 LEVEL_ORDER = ("mahalla", "district", "region")
@@ -25,8 +31,12 @@ LEVEL_ORDER = ("mahalla", "district", "region")
 
 class ApplicationService:
     def __init__(self, applications: ApplicationRepository, documents: DocumentStore, clock: Clock,
-                 ids: IdGenerator, settings: Settings) -> None:
+                 ids: IdGenerator, settings: Settings, workflow: Workflow | None = None,
+                 decisions: DecisionRepository | None = None, access_log: AccessLogReader | None = None) -> None:
         self._applications = applications
+        self._workflow = workflow
+        self._decisions = decisions
+        self._access_log = access_log
         self._documents = documents
         self._clock = clock
         self._ids = ids
@@ -58,6 +68,14 @@ class ApplicationService:
         query = ApplicationQuery(level=level, code=code, cycle_month=cycle_month, status=status,
                                  limit=min(limit, self._settings.page_size_max), cursor=cursor)
         return self._applications.list(query)
+
+    def _now(self) -> str:
+        return self._clock.now().isoformat(timespec="seconds")
+
+    def open_cycles(self) -> tuple[str, str]:
+        """The cycle months whose applications may still be undecided: the previous and the current."""
+        current = self._current_cycle()
+        return months.add(current, -1), current
 
     def _current_cycle(self) -> str:
         return domain_cycle_month(self._clock.now(), self._settings.cutoff_day, self._settings.timezone)
@@ -96,6 +114,64 @@ class ApplicationService:
         self._applications.save(replace(app, documents=(*app.documents, ref), version=app.version + 1),
                                 app.version)
         return ref, ticket
+
+
+    def decision(self, principal: Principal, application_id: str) -> dict[str, object]:
+        """The latest decision with its explanation, for staff and the grievance officer."""
+        app = self.get(principal, application_id)
+        stored = self._decisions.latest(app.application_id) if self._decisions else None
+        if stored is None:
+            raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
+        return {"application_id": app.application_id, "status": app.status, **stored}
+
+    def access_log(self, principal: Principal, application_id: str) -> Sequence[dict[str, Any]]:
+        """Which agency was asked about which member, when, on whose behalf, with what outcome."""
+        app = self.get(principal, application_id)
+        return self._access_log.for_application(app.application_id) if self._access_log else []
+
+    def rerun_collection(self, principal: Principal, application_id: str, note: str) -> Application:
+        """Staff start the workflow again for an application in review (after an agency recovered)."""
+        app = self.get(principal, application_id)
+        require_write(principal, app.address, app.household_id, "this application")
+        return self._restart(principal, app, note)
+
+    def enter_evidence(self, principal: Principal, application_id: str, agency: str, fragment: dict[str, Any],
+                       justification: str) -> Application:
+        """Staff enter an unavailable agency's facts by hand, with a justification, and decide again."""
+        app = self.get(principal, application_id)
+        require_write(principal, app.address, app.household_id, "this application")
+        known = {m.person_id for m in app.members}
+        for i, member in enumerate(fragment.get("members", [])):
+            if member.get("id") not in known:
+                raise ValidationFailed("not a member of this application", field=f"fragment.members[{i}].id",
+                                       code="unknown_member")
+        manual = ManualEvidence(agency=agency, fragment=fragment, justification=justification,
+                                entered_by=principal.subject, entered_at=self._now())
+        app = replace(app, manual_evidence=(*[m for m in app.manual_evidence if m.agency != agency], manual))
+        return self._restart(principal, app, f"{agency} entered by hand: {justification}")
+
+    def _restart(self, principal: Principal, app: Application, note: str) -> Application:
+        if app.status != "needs_review":
+            raise Conflict(f"application {app.application_id} is {app.status}; only one in review can be re-run",
+                           field="status", code="invalid_transition")
+        if self._workflow is None:
+            raise Conflict("the workflow is not configured here", code="workflow_unavailable")
+        # A staff re-run is a new attempt; the run name carries the attempt so each is its own run,
+        # and the workflow's first step moves the application from review back to collecting.
+        change = StatusChange("needs_review", self._now(), principal.subject, principal.role, f"re-run: {note}")
+        moved = replace(app, attempt=app.attempt + 1, version=app.version + 1, history=(*app.history, change))
+        self._applications.save(moved, app.version)
+        self._workflow.start(f"{moved.application_id}-{moved.attempt}",
+                             {"application_id": moved.application_id, "attempt": moved.attempt})
+        return moved
+
+    def overdue(self, principal: Principal, *, cycle_month: str | None = None, limit: int = 50,
+                cursor: str | None = None) -> Page:
+        """Undecided applications past their due date, in the caller's scope (one listing page at a time)."""
+        today = self._clock.now().astimezone(ZoneInfo(self._settings.timezone)).date().isoformat()
+        page = self.list(principal, cycle_month=cycle_month, limit=limit, cursor=cursor)
+        late = [a for a in page.items if not a.decided and a.due_date < today]
+        return Page(items=late, cursor=page.cursor)
 
 
 def _narrowest(region: str | None, district: str | None, mahalla: str | None) -> tuple[str, str]:

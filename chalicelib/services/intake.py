@@ -8,6 +8,9 @@ person belongs to one household only.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger
 
 from chalicelib.config import Settings
 from chalicelib.domain import geography
@@ -15,7 +18,10 @@ from chalicelib.domain.access import Principal, require_personal_data_access, re
 from chalicelib.domain.applications import Application, StatusChange, cycle_month
 from chalicelib.domain.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.domain.households import Address, BankAccount, ChangeRecord, Household, Member, check_members
-from chalicelib.ports import ApplicationRepository, Clock, HouseholdRepository, IdGenerator
+from chalicelib.domain.working_days import decision_due
+from chalicelib.ports import ApplicationRepository, Clock, HouseholdRepository, IdGenerator, Workflow
+
+logger = Logger(service="spsr-intake")
 
 
 @dataclass(frozen=True)
@@ -43,12 +49,13 @@ def check_address(address: Address, field: str = "address") -> None:
 
 class IntakeService:
     def __init__(self, households: HouseholdRepository, applications: ApplicationRepository,
-                 clock: Clock, ids: IdGenerator, settings: Settings) -> None:
+                 clock: Clock, ids: IdGenerator, settings: Settings, workflow: Workflow | None = None) -> None:
         self._households = households
         self._applications = applications
         self._clock = clock
         self._ids = ids
         self._settings = settings
+        self._workflow = workflow
 
     def submit(self, principal: Principal, request: ApplicationRequest) -> Application:
         require_personal_data_access(principal)
@@ -80,9 +87,30 @@ class IntakeService:
             history=(StatusChange("submitted", stamp, principal.subject, principal.role),),
             created_at=stamp,
             created_by=principal.subject,
+            due_date=decision_due(now.astimezone(ZoneInfo(self._settings.timezone)).date()).isoformat(),
         )
         self._applications.add(app)
+        self._start(app)
         return app
+
+    def workflow_start(self, name: str, application_id: str, attempt: int) -> bool:
+        """Starts a run (idempotent by name); False when it exists already or no workflow is configured."""
+        if self._workflow is None:
+            return False
+        return self._workflow.start(name, {"application_id": application_id, "attempt": attempt})
+
+    def _start(self, app: Application) -> None:
+        """Starts the decision workflow, named by the application id so a double submit starts one run.
+
+        The application is already stored: if the start fails it stays ``submitted`` and the
+        scheduled sweep (``start_pending_workflows``) starts it later, so nothing is lost.
+        """
+        if self._workflow is None:
+            return
+        try:
+            self._workflow.start(app.application_id, {"application_id": app.application_id, "attempt": 1})
+        except Exception:  # any failure here is retried by the sweep; the request itself succeeded
+            logger.exception("workflow start failed", extra={"application_id": app.application_id})
 
     def _household_for(self, principal: Principal, request: ApplicationRequest,
                        stamp: str) -> tuple[Household, tuple[Member, ...]]:

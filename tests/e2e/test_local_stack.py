@@ -6,6 +6,7 @@ This is what ``make run`` serves; the test walks the checks a new user makes by 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -74,3 +75,22 @@ def test_a_citizen_sees_only_their_own_seeded_household(stack: EmbeddedStack) ->
     assert status == 200 and [m["person_id"] for m in body["members"]] == [p.person_id for p in own.members]
     status, _ = call(stack, "GET", f"/households/{other.household_id}", citizen)
     assert status == 404
+
+
+def test_a_seeded_family_s_application_is_decided_by_the_workflow(stack: EmbeddedStack) -> None:
+    from devstack.applications import applicants, application_payload
+
+    # Given a seeded household, When its mahalla worker files its application over HTTP
+    h = applicants(5, 1, seed=stack.seed_value, reference_month=stack.reference_month)[0]
+    worker = issue("mahalla_worker", h.mahalla_code)
+    status, created = call(stack, "POST", "/applications", worker, application_payload(h, stack.reference_month))
+    assert status == 201, created
+    # Then the workflow on the local stack decides it within a minute, and the decision is readable
+    deadline = time.monotonic() + 60
+    current = created
+    while time.monotonic() < deadline and current["status"] not in ("assigned", "rejected", "needs_review"):
+        time.sleep(0.5)
+        _, current = call(stack, "GET", f"/applications/{created['application_id']}", worker)
+    assert current["status"] in ("assigned", "rejected"), current["history"]
+    status, decision = call(stack, "GET", f"/applications/{created['application_id']}/decision", worker)
+    assert status == 200 and decision["decision"]["period"] == created["cycle_month"]

@@ -1,0 +1,162 @@
+"""SMS texts: templates in four languages, rendering, and segment counting.
+
+Texts never carry names or identity numbers: only the application reference, programmes, amounts and
+months. Latin Uzbek and Karakalpak are written with the ASCII apostrophe (o', g') so they stay in
+the GSM-7 alphabet (160 characters a segment); Cyrillic needs UCS-2 (70 a segment, 67 when split).
+A decision SMS must fit in two segments; ``render`` shortens the list of reasons if it would not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
+EVENTS = ("received", "assigned", "rejected", "needs_review", "payment_credited")
+DECISION_EVENTS = ("assigned", "rejected")
+MAX_DECISION_SEGMENTS = 2
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "uz-Latn": {
+        "received": "Arizangiz qabul qilindi. Raqam: {ref}. Qaror {due} gacha SMS orqali yuboriladi.",
+        "assigned": "Ariza {ref}: tayinlandi, {first} dan: {items}.",
+        "rejected": "Ariza {ref}: rad etildi. Sabab: {reasons}. Savollar bo'lsa mahallaga murojaat qiling.",
+        "needs_review": "Ariza {ref}: qo'shimcha tekshiruvda ({sources}). Xodim {due} gacha bog'lanadi.",
+        "payment_credited": "{month} uchun {amount} so'm kartangizga o'tkazildi ({programme}).",
+    },
+    "uz-Cyrl": {
+        "received": "Аризангиз қабул қилинди. Рақам: {ref}. Қарор {due} гача SMS орқали юборилади.",
+        "assigned": "Ариза {ref}: тайинланди, {first} дан: {items}.",
+        "rejected": "Ариза {ref}: рад этилди. Сабаб: {reasons}. Саволлар учун маҳаллага мурожаат қилинг.",
+        "needs_review": "Ариза {ref}: қўшимча текширувда ({sources}). Ходим {due} гача боғланади.",
+        "payment_credited": "{month} учун {amount} сўм картангизга ўтказилди ({programme}).",
+    },
+    "ru": {
+        "received": "Заявка принята. Номер: {ref}. Решение придёт по SMS до {due}.",
+        "assigned": "Заявка {ref}: назначено с {first}: {items}.",
+        "rejected": "Заявка {ref}: отказ. Причина: {reasons}. Вопросы - в махаллю.",
+        "needs_review": "Заявка {ref}: на проверке ({sources}). Сотрудник свяжется до {due}.",
+        "payment_credited": "За {month} зачислено {amount} сум на карту ({programme}).",
+    },
+    "kaa": {
+        "received": "Arzan'ız qabıl etildi. Nomer: {ref}. Sheshim {due} shekem SMS arqalı jiberiledi.",
+        "assigned": "Arza {ref}: tayınlandı, {first} baslap: {items}.",
+        "rejected": "Arza {ref}: biykarlandı. Sebep: {reasons}. Sorawlar bolsa mahallege murajat etin'.",
+        "needs_review": "Arza {ref}: qosımsha tekseriwde ({sources}). Xızmetker {due} shekem baylanısadı.",
+        "payment_credited": "{month} ushın {amount} som kartan'ızg'a o'tkerildi ({programme}).",
+    },
+}
+
+PROGRAMMES: dict[str, dict[str, str]] = {
+    "uz-Latn": {"child_allowance": "bolalar nafaqasi", "material_assistance": "moddiy yordam",
+                "disabled_child_caregiver": "nogiron bola parvarishi", "maternity_non_state": "onalik nafaqasi"},
+    "uz-Cyrl": {"child_allowance": "болалар нафақаси", "material_assistance": "моддий ёрдам",
+                "disabled_child_caregiver": "ногирон бола парвариши", "maternity_non_state": "оналик нафақаси"},
+    "ru": {"child_allowance": "на детей", "material_assistance": "матпомощь",
+           "disabled_child_caregiver": "ребёнок-инвалид", "maternity_non_state": "по материнству"},
+    "kaa": {"child_allowance": "balalar napaqası", "material_assistance": "materiallıq ja'rdem",
+            "disabled_child_caregiver": "mu'ge'k bala qarawı", "maternity_non_state": "analıq napaqası"},
+}
+
+PER_MONTH = {"uz-Latn": "so'm/oy", "uz-Cyrl": "сўм/ой", "ru": "сум/мес", "kaa": "som/ay"}
+ONCE = {"uz-Latn": "so'm bir marta", "uz-Cyrl": "сўм бир марта", "ru": "сум разово", "kaa": "som bir ret"}
+MORE = {"uz-Latn": "va boshqalar", "uz-Cyrl": "ва бошқалар", "ru": "и другие", "kaa": "h.t.b"}
+
+REASONS: dict[str, dict[str, str]] = {
+    "uz-Latn": {"income_above_threshold": "daromad chegaradan yuqori",
+                "idle_working_age_member": "ishlamayotgan mehnatga layoqatli a'zo",
+                "asset_vehicle": "avtomobil", "asset_real_estate": "ko'chmas mulk",
+                "asset_securities": "qimmatli qog'ozlar", "no_child_under_18": "18 yoshgacha bola yo'q",
+                "has_child_under_18": "18 yoshgacha bola bor", "no_qualifying_disabled_child": "nogiron bola yo'q",
+                "no_recent_birth": "yaqinda tug'ilgan bola yo'q", "not_non_state_worker": "nodavlat sektorida emas",
+                "rule_not_in_force": "dastur hali amalda emas"},
+    "uz-Cyrl": {"income_above_threshold": "даромад чегарадан юқори",
+                "idle_working_age_member": "ишламаётган меҳнатга лаёқатли аъзо",
+                "asset_vehicle": "автомобиль", "asset_real_estate": "кўчмас мулк",
+                "asset_securities": "қимматли қоғозлар", "no_child_under_18": "18 ёшгача бола йўқ",
+                "has_child_under_18": "18 ёшгача бола бор", "no_qualifying_disabled_child": "ногирон бола йўқ",
+                "no_recent_birth": "яқинда туғилган бола йўқ", "not_non_state_worker": "нодавлат секторида эмас",
+                "rule_not_in_force": "дастур ҳали амалда эмас"},
+    "ru": {"income_above_threshold": "доход выше порога",
+           "idle_working_age_member": "трудоспособный без дохода",
+           "asset_vehicle": "автомобиль", "asset_real_estate": "недвижимость", "asset_securities": "ценные бумаги",
+           "no_child_under_18": "нет детей до 18", "has_child_under_18": "есть дети до 18",
+           "no_qualifying_disabled_child": "нет ребёнка-инвалида", "no_recent_birth": "нет недавних родов",
+           "not_non_state_worker": "не в негосударственном секторе", "rule_not_in_force": "программа ещё не действует"},
+    "kaa": {"income_above_threshold": "da'ramat shegaradan joqarı",
+            "idle_working_age_member": "islemeytug'ın miynetke jaramlı ag'za",
+            "asset_vehicle": "avtomobil", "asset_real_estate": "ko'shpes mu'lik",
+            "asset_securities": "bahalı qag'azlar", "no_child_under_18": "18 jasqa shekem bala joq",
+            "has_child_under_18": "18 jasqa shekem bala bar", "no_qualifying_disabled_child": "mu'ge'k bala joq",
+            "no_recent_birth": "jaqında tuwılg'an bala joq", "not_non_state_worker": "mamleketlik emes sektorda emes",
+            "rule_not_in_force": "bag'darlama ele ku'shke kirmegen"},
+}
+
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class Sms:
+    text: str
+    encoding: str  # GSM-7 or UCS-2
+    segments: int
+
+
+def measure(text: str) -> Sms:
+    """The encoding an SMS needs and how many segments it takes."""
+    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
+        units = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+        single, multi, encoding = 70, 67, "UCS-2"
+    segments = 1 if units <= single else -(-units // multi)
+    return Sms(text=text, encoding=encoding, segments=segments)
+
+
+def _amount(value: int) -> str:
+    return str(value)
+
+
+def _item(lang: str, programme: str, monthly: int, lump: int, detailed: bool) -> str:
+    name = PROGRAMMES[lang][programme]
+    if not detailed:
+        return name
+    return f"{name} {_amount(monthly)} {PER_MONTH[lang]}" if monthly else f"{name} {_amount(lump)} {ONCE[lang]}"
+
+
+def render(event: str, language: str, params: dict[str, object]) -> Sms:
+    """The SMS for ``event`` in ``language`` (falls back to uz-Latn for an unknown language).
+
+    params: ref, due, first (month), items [(programme, monthly_amount, lump_sum)], reasons [codes],
+    sources [agency names], month, amount, programme.
+    """
+    lang = language if language in LANGUAGES else "uz-Latn"
+    values: dict[str, object] = dict(params)
+    if event == "assigned":
+        # Full amounts when they fit in two segments, else the programme names alone.
+        triples = list(params.get("items", []))  # type: ignore[call-overload]
+        for detailed in (True, False):
+            values["items"] = "; ".join(_item(lang, p, m, lump, detailed) for p, m, lump in triples)
+            sms = measure(TEMPLATES[lang][event].format(**values))
+            if sms.segments <= MAX_DECISION_SEGMENTS:
+                return sms
+        return sms
+    if event == "payment_credited":
+        values["programme"] = PROGRAMMES[lang].get(str(params.get("programme")), str(params.get("programme")))
+        values["amount"] = _amount(int(params.get("amount", 0)))  # type: ignore[call-overload]
+    if event == "needs_review":
+        values["sources"] = ", ".join(str(s) for s in params.get("sources", []))  # type: ignore[attr-defined]
+    if event == "rejected":
+        codes = [str(c) for c in params.get("reasons", [])]  # type: ignore[attr-defined]
+        # Shorten the list of reasons until the decision fits in two segments.
+        for keep in range(len(codes), 0, -1):
+            shown = [REASONS[lang].get(c, c) for c in codes[:keep]]
+            values["reasons"] = ", ".join(shown) + (f" {MORE[lang]}" if keep < len(codes) else "")
+            sms = measure(TEMPLATES[lang][event].format(**values))
+            if sms.segments <= MAX_DECISION_SEGMENTS:
+                return sms
+    return measure(TEMPLATES[lang][event].format(**values))

@@ -1,0 +1,424 @@
+"""Collect the evidence of one application from the government agencies, concurrently.
+
+``collect_evidence(application, agencies, access_log)`` asks every agency about every member at
+once (one thread per agency), retries an agency that fails, and merges the answers into the
+``evidence`` document of assessment.schema.json. It never raises for an agency's failure: an
+agency still failing after its retries is listed in ``missing_sources`` with the failure kind
+(timeout, unavailable, malformed_answer, client_error, deadline) and its facts are simply absent.
+The caller decides what an incomplete collection means (the default rule set must not decide on
+missing income, so the workflow should hold or retry the application).
+
+Merging rules (the evidence is the agencies' view, the application only names the members):
+- members: the application's members; birth date, sex and parent links come from the civil
+  registry when it knows the person. A member the civil registry reports dead before the first day
+  of the application month (or born on/after it) is left out and listed in ``deceased_member_ids``.
+  A member the civil registry does not know is a data problem: missing_sources gets
+  ``{"agency": "civil_registry", "kind": "person_not_known", "person_ids": [...]}``.
+- parent_ids: the civil registry's parents mapped to members of the application (absent parents
+  dropped); without a civil registry answer, the application's own parent_ids.
+- income: the union of every agency's income rows for the months P-3..P-1, sorted by
+  (month, source, amount); alimony paid likewise, sorted by (month, amount).
+- assets: vehicles and real estate owned by the remaining members, sorted by
+  (owner_id, type, year, adapted) and (owner_id, kind); securities = sum of the members' portfolios.
+- iron_notebook: the application's flag or any member listed by local government.
+
+Every query is written to the access log: one entry per (agency, member, attempt) with ids only,
+the outcome and the duration of the agency call. An access log that cannot be written raises:
+querying personal data without a trace is not acceptable. An agency still running at the deadline
+writes its entries when its call ends, after the result has been returned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from chalicelib.agency_ports import (
+    AccessLogEntry,
+    AccessLogPort,
+    AgencyClient,
+    AgencyError,
+    AgencyFacts,
+    AgencyQuery,
+    IncomeFact,
+    PersonFacts,
+    PersonRef,
+)
+from chalicelib.domain.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class MissingSource:
+    agency: str
+    kind: str  # timeout | unavailable | malformed_answer | client_error | deadline | person_not_known
+    detail: str = ""
+    person_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency,
+            "kind": self.kind,
+            "detail": self.detail,
+            "person_ids": list(self.person_ids),
+        }
+
+
+@dataclass
+class AgencyCallStats:
+    agency: str
+    attempts: int = 0
+    duration_ms: int = 0
+    outcome: str = "pending"
+
+
+@dataclass
+class CollectionResult:
+    evidence: dict[str, Any]
+    missing_sources: list[MissingSource] = field(default_factory=list)
+    stats: dict[str, AgencyCallStats] = field(default_factory=dict)
+    deceased_member_ids: tuple[str, ...] = ()
+    not_known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # agency -> person ids (no record)
+    duration_ms: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_sources
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (for a Step Functions task output or an audit record)."""
+        return {
+            "evidence": self.evidence,
+            "complete": self.complete,
+            "missing_sources": [m.to_dict() for m in self.missing_sources],
+            "stats": {
+                a: {"attempts": s.attempts, "duration_ms": s.duration_ms, "outcome": s.outcome}
+                for a, s in self.stats.items()
+            },
+            "deceased_member_ids": list(self.deceased_member_ids),
+            "not_known": {a: list(ids) for a, ids in self.not_known.items()},
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass(frozen=True)
+class _Member:
+    person_id: str
+    pinfl: str
+    birth_date: date
+    sex: str
+    relationship: str
+    parent_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Application:
+    application_id: str
+    period: str
+    officer_id: str
+    members: tuple[_Member, ...]
+    iron_notebook: bool
+    programmes: tuple[str, ...] | None
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _month_add(ym: str, k: int) -> str:
+    n = int(ym[:4]) * 12 + int(ym[5:7]) - 1 + k
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+def _as_date(v: Any, field_path: str) -> date:
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError:
+        raise ValidationFailed("not a date (YYYY-MM-DD)", field=field_path, code="invalid_date") from None
+
+
+def _normalise(application: Any) -> _Application:
+    """Read the application (mapping or object) into the fields collection needs."""
+    period = str(_get(application, "period") or "")
+    if (
+        len(period) != 7
+        or period[4] != "-"
+        or not (period[:4] + period[5:]).isdigit()
+        or not 1 <= int(period[5:]) <= 12
+    ):
+        raise ValidationFailed("period must be YYYY-MM", field="period", code="invalid_period")
+    members = []
+    for k, m in enumerate(_get(application, "members") or []):
+        pid = _get(m, "person_id") or _get(m, "id")
+        pinfl = _get(m, "pinfl")
+        if not pid or not pinfl:
+            raise ValidationFailed("member needs person_id and pinfl", field=f"members[{k}]", code="member_incomplete")
+        members.append(
+            _Member(
+                person_id=str(pid),
+                pinfl=str(pinfl),
+                birth_date=_as_date(_get(m, "birth_date"), f"members[{k}].birth_date"),
+                sex=str(_get(m, "sex")),
+                relationship=str(_get(m, "relationship")),
+                parent_ids=tuple(_get(m, "parent_ids") or ()),
+            )
+        )
+    if not members:
+        raise ValidationFailed("an application has at least one member", field="members", code="no_members")
+    programmes = _get(application, "programmes")
+    return _Application(
+        application_id=str(_get(application, "application_id") or ""),
+        period=period,
+        officer_id=str(_get(application, "officer_id") or ""),
+        members=tuple(members),
+        iron_notebook=bool(_get(application, "iron_notebook", False)),
+        programmes=tuple(programmes) if programmes else None,
+    )
+
+
+@dataclass
+class _Outcome:
+    agency: str
+    facts: AgencyFacts | None = None
+    error: AgencyError | None = None
+    error_kind: str = ""
+    stats: AgencyCallStats | None = None
+
+
+def _ask(
+    client: AgencyClient,
+    query: AgencyQuery,
+    app: _Application,
+    access_log: AccessLogPort,
+    retries: int,
+    backoff_s: float,
+    clock: Callable[[], datetime],
+) -> _Outcome:
+    stats = AgencyCallStats(client.name)
+    out = _Outcome(client.name, stats=stats)
+    for attempt in range(1, retries + 2):
+        started = clock()
+        t0 = time.perf_counter()
+        kind = "ok"
+        facts: AgencyFacts | None = None
+        try:
+            facts = client.fetch(query)
+        except AgencyError as e:
+            kind = e.kind
+            out.error = e
+        except Exception as e:
+            kind = "client_error"
+            out.error = AgencyError(client.name, f"connector failed: {type(e).__name__}")
+        took = int((time.perf_counter() - t0) * 1000)
+        stats.attempts = attempt
+        stats.duration_ms += took
+        not_known = set(facts.not_known) if facts else set()
+        access_log.record(
+            [
+                AccessLogEntry(
+                    agency=client.name,
+                    person_id=ref.person_id,
+                    application_id=app.application_id,
+                    officer_id=app.officer_id,
+                    time=started,
+                    outcome=("not_known" if ref.person_id in not_known else "ok") if facts else kind,
+                    duration_ms=took,
+                    attempt=attempt,
+                )
+                for ref in query.persons
+            ]
+        )
+        if facts is not None:
+            out.facts, out.error, out.error_kind = facts, None, ""
+            stats.outcome = "ok"
+            return out
+        out.error_kind = kind
+        stats.outcome = kind
+        if attempt <= retries and backoff_s:
+            time.sleep(backoff_s * attempt)
+    return out
+
+
+def collect_evidence(
+    application: Any,
+    agencies: Sequence[AgencyClient],
+    access_log: AccessLogPort,
+    *,
+    retries: int = 2,
+    timeout_s: float = 30.0,
+    backoff_s: float = 0.0,
+    clock: Callable[[], datetime] | None = None,
+) -> CollectionResult:
+    """Ask every agency about every member concurrently and merge the answers into the evidence.
+
+    ``application``: a mapping or object with application_id, period ("YYYY-MM"), officer_id,
+    members (person_id or id, pinfl, birth_date, sex, relationship, optional parent_ids) and optional
+    iron_notebook and programmes. ``retries``: extra attempts per agency after a failure.
+    ``timeout_s``: the deadline for the whole collection; agencies still running then are reported
+    as ``deadline`` (each connector also has its own per-call timeout).
+    """
+    t_start = time.perf_counter()
+    clock = clock or (lambda: datetime.now(UTC))
+    app = _normalise(application)
+    period_start = date(int(app.period[:4]), int(app.period[5:7]), 1)
+    months = tuple(_month_add(app.period, k) for k in (-3, -2, -1))
+    query = AgencyQuery(
+        application_id=app.application_id,
+        period=app.period,
+        months=months,
+        on_date=period_start,
+        persons=tuple(PersonRef(m.person_id, m.pinfl) for m in app.members),
+    )
+    outcomes: dict[str, _Outcome] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, len(agencies)), thread_name_prefix="agency")
+    try:
+        futures: dict[Future[_Outcome], str] = {
+            pool.submit(_ask, a, query, app, access_log, retries, backoff_s, clock): a.name for a in agencies
+        }
+        pending = set(futures)
+        deadline = time.perf_counter() + timeout_s
+        while pending:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
+            for f in done:
+                outcomes[futures[f]] = f.result()  # _ask only raises when the access log fails
+        for f in pending:
+            outcomes[futures[f]] = _Outcome(
+                futures[f], error_kind="deadline", stats=AgencyCallStats(futures[f], outcome="deadline")
+            )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    result = CollectionResult(evidence={})
+    facts_by_agency: dict[str, AgencyFacts] = {}
+    for a in agencies:
+        o = outcomes[a.name]
+        if o.stats:
+            result.stats[a.name] = o.stats
+        if o.facts is not None:
+            facts_by_agency[a.name] = o.facts
+            if o.facts.not_known:
+                result.not_known[a.name] = o.facts.not_known
+        else:
+            detail = o.error.message if o.error else "no answer before the collection deadline"
+            result.missing_sources.append(MissingSource(a.name, o.error_kind or "unavailable", detail))
+    civil = facts_by_agency.get("civil_registry")
+    if civil and civil.not_known:
+        result.missing_sources.append(
+            MissingSource(
+                "civil_registry", "person_not_known", "members unknown to the civil registry", civil.not_known
+            )
+        )
+    result.evidence, result.deceased_member_ids = _merge(app, facts_by_agency, period_start, set(months))
+    result.duration_ms = int((time.perf_counter() - t_start) * 1000)
+    return result
+
+
+def _merge(
+    app: _Application, facts: dict[str, AgencyFacts], period_start: date, months: set[str]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    def person(agency: str, pid: str) -> PersonFacts | None:
+        f = facts.get(agency)
+        return f.persons.get(pid) if f else None
+
+    civil_known = {pid for pid in (facts["civil_registry"].persons if "civil_registry" in facts else {})}
+    civil_known -= set(facts["civil_registry"].not_known) if "civil_registry" in facts else set()
+    by_pinfl = {m.pinfl: m.person_id for m in app.members}
+
+    deceased = []
+    present: list[tuple[_Member, date, str]] = []
+    for m in app.members:
+        cr = person("civil_registry", m.person_id) if m.person_id in civil_known else None
+        birth = cr.birth_date if cr and cr.birth_date else m.birth_date
+        sex = cr.sex if cr and cr.sex else m.sex
+        if (cr and cr.death_date and cr.death_date < period_start) or birth >= period_start:
+            deceased.append(m.person_id)
+            continue
+        present.append((m, birth, sex))
+    ids = {m.person_id for m, _, _ in present}
+
+    members_out = []
+    vehicles: list[dict[str, Any]] = []
+    estate: list[dict[str, Any]] = []
+    securities = 0
+    iron = app.iron_notebook
+    for m, birth, sex in present:
+        cr = person("civil_registry", m.person_id) if m.person_id in civil_known else None
+        if cr is not None and cr.parent_pinfls is not None:
+            parents = [by_pinfl[p] for p in cr.parent_pinfls if p in by_pinfl and by_pinfl[p] in ids]
+        else:
+            parents = [p for p in m.parent_ids if p in ids]
+        incomes: list[IncomeFact] = []
+        alimony: list[tuple[str, int]] = []
+        for f in facts.values():
+            pf = f.persons.get(m.person_id)
+            if pf is None:
+                continue
+            incomes.extend(i for i in pf.incomes if i.month in months)
+            alimony.extend(a for a in pf.alimony_paid if a[0] in months)
+            vehicles.extend(pf.vehicles)
+            estate.extend(pf.real_estate)
+            securities += pf.securities_market_value or 0
+            iron = iron or bool(pf.iron_notebook)
+        dis = person("disability", m.person_id)
+        edu = person("education", m.person_id)
+        members_out.append(
+            {
+                "id": m.person_id,
+                "pinfl": m.pinfl,
+                "birth_date": birth.isoformat(),
+                "sex": sex,
+                "relationship": m.relationship,
+                "parent_ids": parents,
+                "disability": dis.disability if dis else None,
+                "student": edu.student if edu else None,
+                "military_conscript": bool(_flag(person("defence", m.person_id), "military_conscript")),
+                "detained": bool(_flag(person("penitentiary", m.person_id), "detained")),
+                "job_seeker_registered": bool(_flag(person("labour", m.person_id), "job_seeker_registered")),
+                "employment_sector": _flag(person("tax", m.person_id), "employment_sector") or "none",
+                "income": sorted(
+                    ({"month": i.month, "source": i.source, "amount": i.amount} for i in incomes),
+                    key=lambda d: (d["month"], d["source"], d["amount"]),
+                ),
+                "alimony_paid": sorted(
+                    ({"month": mo, "amount": amt} for mo, amt in alimony),
+                    key=lambda d: (d["month"], d["amount"]),
+                ),
+            }
+        )
+    evidence: dict[str, Any] = {
+        "period": f"{period_start:%Y-%m}",
+        "iron_notebook": iron,
+        "members": members_out,
+        "assets": {
+            "vehicles": sorted(
+                (v for v in vehicles if v.get("owner_id") in ids),
+                key=lambda v: (
+                    v["owner_id"],
+                    v["type"],
+                    v["manufactured_year"],
+                    v.get("adapted_for_disability", False),
+                ),
+            ),
+            "real_estate": sorted(
+                (e for e in estate if e.get("owner_id") in ids), key=lambda e: (e["owner_id"], e["kind"])
+            ),
+            "securities_market_value": securities,
+        },
+    }
+    if app.programmes:
+        evidence["programmes"] = list(app.programmes)
+    return evidence, tuple(deceased)
+
+
+def _flag(pf: PersonFacts | None, name: str) -> Any:
+    return getattr(pf, name) if pf is not None else None

@@ -1,0 +1,128 @@
+"""The tasks of the per-application workflow (statemachines/application.asl.json) and its schedules.
+
+Each task takes ``{"application_id", "attempt"}`` (plus what the step needs), calls one step of
+``WorkflowService`` and returns a small JSON result the state machine keeps under its own path.
+Exceptions keep their class name as the Step Functions error name (``StaleRun``,
+``ValidationFailed``...), so the ASL can catch them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.api.http import validation_error
+from chalicelib.domain.access import Principal
+from chalicelib.domain.applications import Application
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.ports import Page
+
+bp = Blueprint(__name__)
+logger = Logger(service="spsr-workflow")
+metrics = Metrics(namespace="SPSR", service="workflow")
+
+SYSTEM_PRINCIPAL = Principal(subject="workflow", role="auditor", scope="")
+
+
+class StepInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    application_id: str = Field(min_length=1, max_length=64)
+    attempt: int = Field(ge=1)
+    evidence_key: str | None = None
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+def _input(event: dict[str, Any]) -> StepInput:
+    try:
+        return StepInput.model_validate(event)
+    except ValidationError as err:
+        raise validation_error(err) from None
+
+
+@bp.lambda_function(name="begin_application")
+def begin_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = _input(event)
+    return bootstrap.services().workflow.begin(step.application_id, step.attempt)
+
+
+@bp.lambda_function(name="collect_evidence")
+def collect_evidence(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = _input(event)
+    return bootstrap.services().workflow.collect(step.application_id, step.attempt)
+
+
+@bp.lambda_function(name="assess_application")
+def assess_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = _input(event)
+    if not step.evidence_key:
+        raise ValidationFailed("the assessment needs the evidence key", field="evidence_key", code="missing_field")
+    return bootstrap.services().workflow.assess(step.application_id, step.attempt, step.evidence_key)
+
+
+@bp.lambda_function(name="record_decision")
+def record_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = _input(event)
+    return bootstrap.services().workflow.record(step.application_id, step.attempt)
+
+
+@bp.lambda_function(name="notify_decision")
+def notify_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = _input(event)
+    return bootstrap.services().workflow.notify(step.application_id, step.attempt)
+
+
+@bp.lambda_function(name="mark_needs_review")
+def mark_needs_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Reached when sources are missing (``state.collection.missing``) or a step failed (``state.error``)."""
+    step = _input(event)
+    collection = step.state.get("collection") or {}
+    error = step.state.get("error")
+    if error:
+        logger.warning("step failed", extra={"application_id": step.application_id, "error": error.get("Error")})
+    return bootstrap.services().workflow.needs_review(step.application_id, step.attempt,
+                                                      collection.get("missing", []), error)
+
+
+@bp.schedule("rate(10 minutes)", name="start_pending_workflows")
+def start_pending_workflows(event: Any) -> dict[str, Any]:
+    """Starts the workflow of applications left ``submitted`` (a start that failed at intake)."""
+    services = bootstrap.services()
+    started = 0
+    for cycle in services.applications.open_cycles():
+        for app in _every(services.applications.list, status="submitted", cycle_month=cycle):
+            name = app.application_id if app.attempt == 1 else f"{app.application_id}-{app.attempt}"
+            if services.intake.workflow_start(name, app.application_id, app.attempt):
+                started += 1
+    logger.info("pending workflows started", extra={"started": started})
+    return {"started": started}
+
+
+@bp.schedule("cron(0 1 * * ? *)", name="report_overdue")
+def report_overdue(event: Any) -> dict[str, Any]:
+    """Counts undecided applications past their 3-working-day due date (metric ``OverdueApplications``)."""
+    services = bootstrap.services()
+    overdue = 0
+    for cycle in services.applications.open_cycles():
+        overdue += sum(1 for _ in _every(services.applications.overdue, cycle_month=cycle))
+    metrics.add_metric(name="OverdueApplications", unit=MetricUnit.Count, value=overdue)
+    metrics.flush_metrics()
+    logger.info("overdue applications", extra={"overdue": overdue})
+    return {"overdue": overdue}
+
+
+def _every(listing: Callable[..., Page], **query: Any) -> Iterator[Application]:
+    """Every item of a paginated, nationwide listing."""
+    cursor: str | None = None
+    while True:
+        current = listing(SYSTEM_PRINCIPAL, limit=100, cursor=cursor, **query)
+        yield from current.items
+        cursor = current.cursor
+        if not cursor:
+            return

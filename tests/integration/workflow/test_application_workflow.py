@@ -1,0 +1,229 @@
+"""The whole application workflow on moto: the ASL executing the real handlers, agencies on loopback.
+
+Given a seeded household and the 13 agency stubs answering from the same synthetic population,
+when a mahalla worker submits its application, then the Step Functions run collects, assesses,
+records and notifies, and the decision is the one the rules give for the agencies' evidence.
+Each kind of agency fault ends in needs_review with the source named, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import bootstrap
+from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
+from chalicelib.config import Settings
+from chalicelib.domain.applications import cycle_month
+from chalicelib.services.assessment import assess
+from devstack import lambda_bridge
+from devstack.agencies.run import RunningAgencies, start_all
+from devstack.applications import applicants, application_payload
+from devstack.population import SynthHousehold, evidence_for, household
+from devstack.seed import to_household
+from devstack.token import issue
+
+ASL = lambda_bridge.ROOT / "statemachines" / "application.asl.json"
+PERIOD = cycle_month(datetime.now(UTC), 15)
+POPULATION = 60
+
+
+@pytest.fixture(scope="module")
+def agencies() -> Iterator[RunningAgencies]:
+    running = start_all(POPULATION, seed=2026, reference_month=PERIOD)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def flow(aws: Settings, agencies: RunningAgencies, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """moto with the application state machine deployed and the registry seeded with the population."""
+    agencies.clear_faults()
+    lambda_bridge.install(app)
+    sfn = boto3.client("stepfunctions", region_name=aws.region)
+    arn = lambda_bridge.deploy_state_machine(sfn, "spsr-application", ASL, app)
+    monkeypatch.setenv("SPSR_APPLICATION_STATE_MACHINE_ARN", arn)
+    monkeypatch.setenv("SPSR_AGENCY_URLS", json.dumps(agencies.urls))
+    monkeypatch.setenv("SPSR_AGENCY_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("SPSR_AGENCY_RETRIES", "1")
+    settings = Settings.from_env()
+    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table)
+    households = [to_household(household(i, reference_month=PERIOD), "2026-11-01T00:00:00+00:00")
+                  for i in range(POPULATION)]
+    repo.put_seed(households, [_registered(h) for h in households])
+    bootstrap.reset()
+    yield settings
+    agencies.clear_faults()
+    lambda_bridge.uninstall()
+
+
+def _registered(h):  # the change record the seeder writes
+    from chalicelib.domain.households import ChangeRecord
+
+    return ChangeRecord(household_id=h.household_id, version=1, at="2026-11-01T00:00:00+00:00", actor_id="seeder",
+                        actor_role="system", action="household_registered", target="household")
+
+
+def submit(client: Client, h: SynthHousehold) -> dict:
+    headers = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}",
+               "Content-Type": "application/json"}
+    response = client.http.post("/applications", body=json.dumps(application_payload(h, PERIOD)), headers=headers)
+    assert response.status_code == 201, response.body
+    return response.json_body
+
+
+def wait_for(execution_name: str, timeout: float = 60.0) -> dict:
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = Settings.from_env().application_state_machine_arn
+    execution_arn = arn.replace(":stateMachine:", ":execution:") + f":{execution_name}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.1)
+    raise AssertionError(f"{execution_name} still running after {timeout} s")
+
+
+def _sms_sent(settings: Settings, application_id: str) -> list[dict]:
+    db = boto3.client("dynamodb", region_name=settings.region)
+    items = db.scan(TableName=settings.audit_table)["Items"]
+    return [i for i in items if i["pk"]["S"].startswith(f"SMS#{application_id}:")]
+
+
+def _households(n: int) -> list[SynthHousehold]:
+    return applicants(0, n, reference_month=PERIOD)
+
+
+def test_applications_are_decided_as_the_rules_decide_the_agencies_evidence(flow: Settings) -> None:
+    with Client(app) as client:
+        for h in _households(3):
+            created = submit(client, h)
+            run = wait_for(created["application_id"])
+            assert run["status"] == "SUCCEEDED", run
+            app_id = created["application_id"]
+            worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}"}
+            final = client.http.get(f"/applications/{app_id}", headers=worker).json_body
+            decision = client.http.get(f"/applications/{app_id}/decision", headers=worker).json_body
+            # The decision is what the rules say for the evidence the agencies hold
+            expected = assess({**evidence_for(h, PERIOD), "programmes": application_payload(h, PERIOD)["programmes"]})
+            assert decision["decision"] == expected["decision"]
+            assert final["status"] == ("assigned" if any(
+                p["eligible"] for p in expected["decision"]["programmes"].values()) else "rejected")
+            assert [s["status"] for s in final["history"]] == ["submitted", "collecting", "assessed", final["status"]]
+            # Every agency was asked about every member, on the worker's behalf, with ids only
+            log = client.http.get(f"/applications/{app_id}/access-log", headers=worker).json_body["items"]
+            members = application_payload(h, PERIOD)["members"]
+            assert {e["agency"] for e in log} == set(flow.required_agencies)
+            assert len({(e["agency"], e["person_id"]) for e in log}) == len(flow.required_agencies) * len(members)
+            assert all(e["application_id"] == app_id for e in log)
+            assert not any(m["pinfl"] in json.dumps(log) for m in members)
+            # Two SMS: received and the decision, once each
+            assert sorted(i["template"]["S"] for i in _sms_sent(flow, app_id)) == sorted(
+                ["received", "assigned" if final["status"] == "assigned" else "rejected"])
+
+
+@pytest.mark.parametrize("mode", ["timeout", "http_500", "soap_fault", "malformed"])
+def test_an_agency_fault_sends_the_application_to_review_naming_the_source(flow: Settings, agencies, mode) -> None:
+    agency = "cadastre" if mode == "soap_fault" else "tax"
+    agencies.set_faults(agency, mode=mode, timeout_s=1.0)
+    h = _households(1)[0]
+    with Client(app) as client:
+        created = submit(client, h)
+        run = wait_for(created["application_id"])
+        worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}"}
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    assert run["status"] == "SUCCEEDED"
+    assert final["status"] == "needs_review"
+    assert agency in final["history"][-1]["note"]
+
+
+def test_staff_rerun_after_the_agency_recovers_decides_the_application(flow: Settings, agencies) -> None:
+    h = _households(2)[1]
+    agencies.set_faults("tax", mode="http_500")
+    worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}", "Content-Type": "application/json"}
+    with Client(app) as client:
+        created = submit(client, h)
+        wait_for(created["application_id"])
+        # Given the tax authority is back, When staff run collection again
+        agencies.clear_faults()
+        rerun = client.http.post(f"/applications/{created['application_id']}/collect",
+                                 body=json.dumps({"note": "tax service restored"}), headers=worker)
+        assert rerun.status_code == 202 and rerun.json_body["attempt"] == 2
+        run = wait_for(f"{created['application_id']}-2")
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    # Then the second run decides it, and the history keeps both runs
+    assert run["status"] == "SUCCEEDED"
+    assert final["status"] in ("assigned", "rejected") and final["attempt"] == 2
+    statuses = [s["status"] for s in final["history"]]
+    assert statuses[:3] == ["submitted", "collecting", "needs_review"] and statuses[-1] == final["status"]
+
+
+def test_manual_evidence_for_a_failing_agency_lets_the_decision_follow(flow: Settings, agencies) -> None:
+    h = _households(3)[2]
+    agencies.set_faults("depository", mode="timeout", timeout_s=1.0)
+    worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}", "Content-Type": "application/json"}
+    with Client(app) as client:
+        created = submit(client, h)
+        wait_for(created["application_id"])
+        in_review = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+        head = in_review["members"][0]["person_id"]
+        # When staff enter the depository's answer by hand (no securities), with a justification
+        entered = client.http.post(f"/applications/{created['application_id']}/evidence", headers=worker,
+                                   body=json.dumps({"agency": "depository",
+                                                    "fragment": {"members": [{"id": head}]},
+                                                    "justification": "depository statement brought by the family"}))
+        run = wait_for(f"{created['application_id']}-2")
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    assert in_review["status"] == "needs_review" and entered.status_code == 202
+    assert run["status"] == "SUCCEEDED" and final["status"] in ("assigned", "rejected")
+    assert any("depository entered by hand" in (s.get("note") or "") for s in final["history"])
+
+
+def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Settings) -> None:
+    from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+    from chalicelib.adapters.system import RandomIds, SystemClock
+    from chalicelib.domain.access import Principal
+    from chalicelib.services.intake import IntakeService
+    from chalicelib.tasks.application_workflow import start_pending_workflows
+    from tests.builders import application_request
+
+    # Given an application stored while the workflow could not be started
+    h = _households(5)[4]
+    db = boto3.client("dynamodb", region_name=flow.region)
+    no_workflow = IntakeService(DynamoHouseholdRepository(db, flow.registry_table),
+                                DynamoApplicationRepository(db, flow.applications_table), SystemClock(), RandomIds(),
+                                flow, workflow=None)
+    stored = no_workflow.submit(Principal("w", "mahalla_worker", h.mahalla_code),
+                                application_request(application_payload(h, PERIOD)))
+    # When the scheduled sweep runs (twice: the second finds the run already started)
+    event = json.loads((lambda_bridge.ROOT / "events" / "schedules" / "start_pending_workflows.json").read_text())
+    event.pop("_function")
+    first = start_pending_workflows(event, None)
+    run = wait_for(stored.application_id)
+    second = start_pending_workflows(event, None)
+    # Then exactly one run decided it
+    assert first == {"started": 1} and second == {"started": 0}
+    assert run["status"] == "SUCCEEDED"
+
+
+def test_a_family_unknown_to_the_civil_registry_goes_to_review(flow: Settings) -> None:
+    from chalicelib.api import examples
+
+    # Given a family none of the agencies knows (the documented example), When it applies
+    worker = {"Authorization": f"Bearer {issue('mahalla_worker', examples.EXAMPLE_MAHALLA)}",
+              "Content-Type": "application/json"}
+    with Client(app) as client:
+        created = client.http.post("/applications", body=json.dumps(examples.APPLICATION), headers=worker).json_body
+        run = wait_for(created["application_id"])
+        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    # Then nothing is decided on missing data: the application waits for staff, naming the source
+    assert run["status"] == "SUCCEEDED" and final["status"] == "needs_review"
+    assert "civil_registry (person_not_known)" in final["history"][-1]["note"]

@@ -75,8 +75,9 @@ class RegistryStack(cdk.Stack):
                 resources=[table.get_att("Arn").to_string(), f"{table.get_att('Arn').to_string()}/index/*"]))
         documents.grant_put(role)
         payroll_files.grant_read_write(role)
+        # The payroll freeze reads each batch's households in one BatchGetItem.
         role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["dynamodb:DeleteItem"], resources=[payroll.get_att("Arn").to_string()]))
+            actions=["dynamodb:BatchGetItem"], resources=[registry.get_att("Arn").to_string()]))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["states:StartExecution", "states:DescribeExecution", "states:SendTaskSuccess",
                      "states:SendTaskFailure"],

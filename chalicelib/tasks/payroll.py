@@ -121,8 +121,13 @@ def payroll_approval_token(event: Any) -> None:
 
 
 @bp.schedule(Cron(0, 0, 1, "*", "?", "*"), name="payroll_monthly")
-def payroll_monthly(event: Any) -> None:
+def payroll_monthly(event: Any) -> dict[str, Any]:
     """00:00 UTC on the 1st (05:00 in Tashkent): start the month's payroll (a second start is a no-op)."""
     svc = _svc()
-    run = svc.start(None, default_month(svc.clock.now()))
+    month = default_month(svc.clock.now())
+    if svc.workflow is None:  # API-only deployments and tests: nothing to start
+        logger.warning("no payroll state machine configured", extra={"month": month})
+        return {"month": month, "started": False}
+    run = svc.start(None, month)
     logger.info("payroll started", extra={"month": run.month, "execution": run.execution_name})
+    return {"month": month, "started": True, "execution": run.execution_name}

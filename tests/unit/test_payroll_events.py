@@ -27,3 +27,14 @@ def test_the_queue_and_schedule_samples_have_their_shape() -> None:
         tasks.ApprovalMessage.model_validate(json.loads(record["body"]))
     schedule = json.loads((EVENTS / "schedule_payroll_monthly.json").read_text(encoding="utf-8"))
     assert schedule["detail-type"] == "Scheduled Event"
+
+
+def test_the_monthly_schedule_starts_nothing_without_a_state_machine(monkeypatch) -> None:
+    from chalicelib import bootstrap
+    from tests.payroll_fakes import fake_world
+
+    world = fake_world(n=1)
+    world.service.workflow = None
+    monkeypatch.setattr(bootstrap, "services", lambda: type("S", (), {"payroll": world.service})())
+    out = tasks.payroll_monthly(json.loads((EVENTS / "schedule_payroll_monthly.json").read_text()), None)
+    assert out == {"month": "2026-11", "started": False}  # the fake clock is in November 2026

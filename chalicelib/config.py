@@ -17,6 +17,7 @@ from chalicelib.agency_ports import AGENCY_NAMES
 # Local development only: the dev token issuer (devstack.token) signs with this secret. On AWS the
 # tokens come from Cognito and are checked against its JWKS (SPSR_JWKS_URL), never with this value.
 LOCAL_DEV_JWT_SECRET = "spsr-local-dev-secret-not-for-production"  # noqa: S105
+LOCAL_BANK_CALLBACK_SECRETS = "XALQ=spsr-local-bank-secret"
 
 
 class Settings(BaseModel):
@@ -58,18 +59,13 @@ class Settings(BaseModel):
     payroll_debtor_agent: str = "00014"
     bank_url: str | None = None  # the paying bank's file gateway (devstack/bank locally)
     bank_timeout_seconds: float = 10.0
-    # Per-bank callback secrets "BANK=secret;BANK2=secret2". On AWS from Secrets Manager through the env.
-    bank_callback_secrets: str = "XALQ=spsr-local-bank-secret"
+    # Per-bank callback secrets "BANK=secret;BANK2=secret2". On AWS from Secrets Manager through the env;
+    # the local default is dropped on any other stage (see from_env).
+    bank_callback_secrets: str = LOCAL_BANK_CALLBACK_SECRETS
     bank_callback_window_seconds: int = Field(default=300, ge=1, le=3600)
     ifms_url: str | None = None  # the treasury's SOAP endpoint (devstack/ifms locally)
     ifms_timeout_seconds: float = 10.0
 
-    def bank_secret(self, bank_id: str) -> str | None:
-        for pair in self.bank_callback_secrets.split(";"):
-            name, _, secret = pair.partition("=")
-            if name.strip() == bank_id and secret:
-                return secret.strip()
-        return None
     application_state_machine_arn: str | None = None
     agency_urls: dict[str, str] = Field(default_factory=dict)  # agency name -> base URL
     agency_timeout_s: float = 2.0
@@ -122,7 +118,19 @@ class Settings(BaseModel):
         if values.get("jwks_url"):
             # Cognito-signed tokens only: the local shared secret must never be accepted on AWS.
             values["jwt_secret"] = None
+        if values.get("stage", "local") != "local":
+            # Outside local runs the development secrets are never defaults: a deployed stage takes
+            # tokens and bank callbacks only with what its own environment provides.
+            values.setdefault("jwt_secret", None)
+            values.setdefault("bank_callback_secrets", "")
         return cls.model_validate(values)
+
+    def bank_secret(self, bank_id: str) -> str | None:
+        for pair in self.bank_callback_secrets.split(";"):
+            name, _, secret = pair.partition("=")
+            if name.strip() == bank_id and secret:
+                return secret.strip()
+        return None
 
 
 @lru_cache(maxsize=1)

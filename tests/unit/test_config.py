@@ -26,3 +26,13 @@ def test_agency_urls_come_from_a_json_object_and_per_agency_variables() -> None:
 def test_bad_agency_urls_are_refused_at_start(bad: str) -> None:
     with pytest.raises(ValueError):
         Settings.from_env({"SPSR_AGENCY_URLS": bad})
+
+
+def test_a_deployed_stage_never_falls_back_to_the_local_secrets() -> None:
+    local = Settings.from_env({})
+    deployed = Settings.from_env({"SPSR_STAGE": "prod"})
+    assert local.jwt_secret and local.bank_secret("XALQ")
+    assert deployed.jwt_secret is None and deployed.bank_secret("XALQ") is None
+    # what the deployment provides is used
+    explicit = Settings.from_env({"SPSR_STAGE": "prod", "SPSR_BANK_CALLBACK_SECRETS": "XALQ=from-secrets-manager"})
+    assert explicit.bank_secret("XALQ") == "from-secrets-manager"

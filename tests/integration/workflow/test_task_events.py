@@ -92,4 +92,7 @@ def test_task_and_schedule_events_replay_in_workflow_order(registry: Settings) -
                                             "missing_sources": ["tax"]}
     assert results["start_pending_workflows"] == {"started": 0}  # no workflow configured in this test
     assert results["report_overdue"] == {"overdue": 0}
-    assert set(results) == set(HANDLERS) | set(SCHEDULES), "an event for every entry point"
+    # Every entry point of the application workflow (the payroll's are in events/payroll/ and
+    # tests/unit/test_payroll_events.py).
+    ours = {name for name in set(HANDLERS) | set(SCHEDULES) if not name.startswith("payroll")}
+    assert set(results) == ours, "an event for every entry point"

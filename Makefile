@@ -15,7 +15,7 @@ SCOPE ?=
 help:
 	@echo "make run     - set up and run the registry on the embedded local stack (Ctrl-C stops it)"
 	@echo "make test    - set up and run ruff, mypy and the whole test suite"
-	@echo "make demo    - run a scripted month on the local stack; summary in demo-out/summary.json"
+	@echo "make demo    - a scripted month on the local stack: applications, decisions, payroll, reconciliation"
 	@echo "make token ROLE=<role> SCOPE=<code> - print a local bearer token (last line)"
 	@echo "make agencies - run only the agency services (prints their URLs as JSON)"
 	@echo "make bench   - run the benchmarks in bench/ (minutes; figures go in bench/README.md)"
@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/reassess_bench.py
 	$(BIN)/python -m bench.bench_population 100000
 	$(BIN)/python -m bench.bench_collection 200 4 2000
+	$(BIN)/python -m bench.payroll_bench
 
 synth: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "chalice[cdkv2]==1.34.0" -c constraints.txt

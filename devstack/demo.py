@@ -1,9 +1,12 @@
-"""``make demo``: a scripted month on the local stack, from applications to decisions.
+"""``make demo``: a scripted month on the local stack, from applications to paid benefits.
 
 Submits applications of seeded families through the HTTP API (as mahalla workers, Pension Fund
 officers and the portal would), waits for every workflow run, checks each decision against the rules
-applied to the evidence the agencies hold, and prints a JSON summary that it also writes to
-``demo-out/summary.json``. A small error rate on one agency shows the retries at work.
+applied to the evidence the agencies hold, then pays the month after the decisions (payroll with
+auto-approval, pain.001 files to the local bank, its pain.002 answers and signed camt.054 callbacks
+to the API) and prints a JSON summary with the reconciliation, also written to
+``demo-out/summary.json``; the month's files are left under ``demo-out/payroll/``. A small error
+rate on one agency shows the retries at work.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoDecisionRepository, from_item
+from chalicelib.domain import months
 from chalicelib.domain.applications import Application
 from chalicelib.services.assessment import assess
 from devstack.applications import applicants, application_payload
+from devstack.payroll_demo import run_month
 from devstack.population import SynthHousehold, evidence_for
 from devstack.stack import EmbeddedStack, free_port
 from devstack.token import issue
@@ -60,9 +65,15 @@ def main(argv: list[str] | None = None) -> int:
         print("waiting for the decisions ...", file=sys.stderr, flush=True)
         applications = _wait_for_decisions(stack, [a for a, _ in submitted], args.timeout)
         summary = _summary(stack, submitted, applications, time.perf_counter() - started)
+        # The month after the decisions: payroll, approval (auto), bank files, answers and callbacks.
+        month = months.add(months.of(date.today()), 1)
+        print(f"paying {month} ...", file=sys.stderr, flush=True)
+        summary["payroll"] = run_month(stack, month, args.out, callback_url=f"{stack.api_url}/bank/callbacks")
+        summary["stack"]["wall_seconds"] = round(time.perf_counter() - started, 1)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-    ok = summary["applications"]["undecided"] == 0 and not summary["verification"]["mismatches"]
+    ok = (summary["applications"]["undecided"] == 0 and not summary["verification"]["mismatches"]
+          and summary["payroll"]["settled"])
     return 0 if ok else 1
 
 

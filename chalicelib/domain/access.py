@@ -20,6 +20,7 @@ ROLES = (
     "ministry_analyst",
     "auditor",
     "citizen",
+    "payroll_officer",
 )
 
 # The level of the address hierarchy each role's scope code names.
@@ -31,12 +32,14 @@ SCOPE_LEVEL = {
     "ministry_analyst": "national",
     "auditor": "national",
     "citizen": "household",
+    "payroll_officer": "national",
 }
 
 # Roles allowed to register applications and change household records.
 WRITERS = ("mahalla_worker", "pension_fund_officer", "district_admin", "citizen")
-# Roles that may never see personal data, only aggregates.
-AGGREGATE_ONLY = ("ministry_analyst",)
+# Roles that never see registry records (households, applications, decisions): the analysts see
+# aggregates only; the payroll officers see payroll runs and their files, governed by the payroll.
+AGGREGATE_ONLY = ("ministry_analyst", "payroll_officer")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def covers(principal: Principal, address: Address, household_id: str) -> bool:
 
 def require_personal_data_access(principal: Principal) -> None:
     if principal.role in AGGREGATE_ONLY:
-        raise Forbidden(f"role {principal.role} sees aggregates only", code="aggregates_only")
+        raise Forbidden(f"role {principal.role} sees no registry records", code="aggregates_only")
 
 
 def require_read(principal: Principal, address: Address, household_id: str, what: str) -> None:

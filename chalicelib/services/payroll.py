@@ -71,10 +71,9 @@ from chalicelib.ports import (
     SmsPort,
 )
 
-# Who may do what with payroll runs. ``payroll_officer`` (the ministry's finance department, national
-# scope) is the intended starter; until that role exists in ``domain.access.ROLES`` the ministry
-# analyst may start a run (it sees aggregates only, and starting a run reveals nothing personal).
-START_ROLES = ("payroll_officer", "ministry_analyst")
+# Who may do what with payroll runs. ``payroll_officer`` is the ministry's finance department
+# (national scope); ministry analysts read the aggregates; district admins approve their district.
+START_ROLES = ("payroll_officer",)
 READ_ROLES = ("payroll_officer", "ministry_analyst", "auditor", "region_admin", "district_admin")
 FILE_ROLES = ("payroll_officer", "auditor", "region_admin", "district_admin")  # files hold personal data
 

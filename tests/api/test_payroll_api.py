@@ -36,8 +36,8 @@ def test_districts_approve_through_the_api_and_the_waiting_run_resumes(world: Wo
     with Client(app) as client:
         # When the ministry starts December's payroll, twice
         start = json.dumps({"month": MONTH})
-        started = client.http.post("/payroll/runs", headers=token("ministry_analyst"), body=start)
-        again = client.http.post("/payroll/runs", headers=token("ministry_analyst"), body=start)
+        started = client.http.post("/payroll/runs", headers=token("payroll_officer"), body=start)
+        again = client.http.post("/payroll/runs", headers=token("payroll_officer"), body=start)
         assert started.status_code == again.status_code == 201, started.body
         assert started.json_body["execution_arn"] == again.json_body["execution_arn"]
         # Then the run waits for approval; the queue consumer keeps its task token
@@ -137,7 +137,7 @@ def test_the_bank_callback_takes_signed_messages_only_once(world: World) -> None
 def test_payroll_routes_need_a_payroll_role(token) -> None:
     with Client(app) as client:
         worker = client.http.get("/payroll/runs", headers=token("mahalla_worker", "1726262010"))
-        bad_month = client.http.post("/payroll/runs", headers=token("ministry_analyst"),
+        bad_month = client.http.post("/payroll/runs", headers=token("payroll_officer"),
                                      body=json.dumps({"month": "2026-13"}))
         anonymous = client.http.get("/payroll/runs")
     assert (worker.status_code, worker.json_body["error"]["code"]) == (403, "role_not_allowed")

@@ -13,7 +13,7 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.payroll import SENT
 from tests.payroll_world import MONTH, World, callback_via, payroll_world  # noqa: F401 (the fixture)
 
-ANALYST = Principal("analyst-1", "ministry_analyst", "")
+OFFICER = Principal("officer-1", "payroll_officer", "")
 AUDITOR = Principal("auditor-1", "auditor", "")
 
 
@@ -21,8 +21,8 @@ def test_a_month_runs_once_pays_everyone_once_and_the_books_balance(world: World
     svc = bootstrap.services().payroll
     # Given 60 beneficiaries with active assignments in December
     # When the month's payroll is started, and started again
-    run = svc.start(ANALYST, MONTH)
-    again = svc.start(ANALYST, MONTH)
+    run = svc.start(OFFICER, MONTH)
+    again = svc.start(OFFICER, MONTH)
     described = world.wait(run.execution_arn)
     # Then there is one execution, and it succeeded through every step
     assert again.execution_arn == run.execution_arn
@@ -56,7 +56,7 @@ def test_a_month_runs_once_pays_everyone_once_and_the_books_balance(world: World
 def test_a_second_execution_of_the_same_month_adds_nothing(world: World) -> None:
     svc = bootstrap.services().payroll
     # Given a month already paid
-    run = svc.start(ANALYST, MONTH)
+    run = svc.start(OFFICER, MONTH)
     assert world.wait(run.execution_arn)["status"] == "SUCCEEDED"
     before = {i.instruction_id: i for i in svc.repo.instructions(MONTH)}
     received = len(world.bank.simulator.received)

@@ -131,8 +131,8 @@ def test_only_payroll_roles_start_runs_and_a_second_start_returns_the_same_run()
     world = fake_world(n=1)
     with pytest.raises(Forbidden):
         world.service.start(Principal("w", "mahalla_worker", "1726262010"), MONTH)
-    first = world.service.start(Principal("m", "ministry_analyst", ""), MONTH)
-    second = world.service.start(Principal("m", "ministry_analyst", ""), MONTH)
+    first = world.service.start(Principal("m", "payroll_officer", ""), MONTH)
+    second = world.service.start(Principal("m", "payroll_officer", ""), MONTH)
     assert first.execution_arn == second.execution_arn and len(world.workflow.executions) == 1
 
 

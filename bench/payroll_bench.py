@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import iso20022
-from chalicelib.adapters.payments import NoBank, OncePerKeySms, StaticDeathRegistry, UnconfiguredFunds
+from chalicelib.adapters.payments import NoBank, StaticDeathRegistry, UnconfiguredFunds
 from chalicelib.adapters.payroll import LocalFileStore
 from chalicelib.adapters.system import SystemClock
 from chalicelib.config import Settings
 from chalicelib.domain.payroll import PaymentLine, PayrollRun, execution_name
 from chalicelib.services.payroll import PayrollService
 from devstack import payroll_population as pop
-from devstack.payroll_local import SqlitePayrollRepository
+from devstack.payroll_local import OncePerKeySms, SqlitePayrollRepository
 
 MONTH = "2026-12"
 

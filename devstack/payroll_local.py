@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from itertools import groupby
 from pathlib import Path
@@ -144,3 +145,18 @@ class SqlitePayrollRepository:
     def close(self) -> None:
         self.commit()
         self._db.close()
+
+
+class OncePerKeySms:
+    """Records SMS instead of sending them, at most once per key (the benchmark sends none)."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, tuple[str, str, dict[str, object]]] = {}
+        self._lock = threading.Lock()
+
+    def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
+        with self._lock:
+            if key in self.sent:
+                return False
+            self.sent[key] = (language, template, params)
+        return True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -101,22 +100,6 @@ class StaticDeathRegistry:
 
     def deceased(self, pinfls: list[str], month: str) -> set[str]:
         return {p for p in pinfls if p in self.pinfls}
-
-
-class OncePerKeySms:
-    """Records SMS instead of sending them, at most once per key, until the SNS adapter is wired."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, tuple[str, str, dict[str, object]]] = {}
-        self._lock = threading.Lock()
-
-    def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
-        with self._lock:
-            if key in self.sent:
-                return False
-            self.sent[key] = (language, template, params)
-        logger.info("sms %s queued (template %s)", key, template)
-        return True
 
 
 class PayrollStateMachine:

@@ -1,4 +1,11 @@
-"""Two local fixes to moto's DynamoDB transactions, for the embedded stack only (never deployed).
+"""Local fixes to moto for the embedded stack's concurrency (never deployed).
+
+Step Functions: moto parses a state machine's definition with ANTLR at the start of every execution,
+and ANTLR's Python runtime shares its parse caches between parsers, so two executions starting at
+once can fail inside the parser (an IndexError in a worker thread, the execution left RUNNING).
+``install()`` lets one definition be parsed at a time.
+
+DynamoDB: two fixes to its transactions.
 
 moto implements TransactWriteItems by deep-copying every table the transaction touches, so that it
 can roll back. With a seeded registry that is seconds per transaction, and two transactions at once
@@ -23,9 +30,12 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 _lock = threading.RLock()
 _original = DynamoDBBackend.transact_write_items
+_parse_lock = threading.Lock()
+_original_parse = AmazonStateLanguageParser.parse
 FAST_OPS = frozenset({"Put", "Delete", "ConditionCheck"})
 
 
@@ -72,9 +82,16 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         return None
 
 
+def parse(definition: str) -> Any:
+    with _parse_lock:
+        return _original_parse(definition)
+
+
 def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     DynamoDBBackend.transact_write_items = _original  # type: ignore[method-assign]
+    AmazonStateLanguageParser.parse = staticmethod(_original_parse)  # type: ignore[method-assign]

@@ -60,7 +60,8 @@ def test_in_cognito_mode_a_token_signed_with_the_local_secret_is_refused(cognito
 
 
 def test_the_local_verifier_refuses_a_token_signed_with_another_secret() -> None:
-    verifier = JwtVerifier(issuer=ISSUER, audience=AUDIENCE, secret="right-secret-of-at-least-thirty-two-bytes")
+    right, wrong = "right-secret-of-at-least-thirty-two-bytes", "wrong-secret-of-at-least-thirty-two-bytes"
+    verifier = JwtVerifier(issuer=ISSUER, audience=AUDIENCE, secret=right)
     with pytest.raises(Unauthorized):
-        verifier.verify(f"Bearer {jwt.encode(_claims(), 'wrong-secret-of-at-least-thirty-two-bytes', algorithm='HS256')}")
-    assert verifier.verify(f"Bearer {jwt.encode(_claims(), 'right-secret-of-at-least-thirty-two-bytes', algorithm='HS256')}").role == "district_admin"
+        verifier.verify(f"Bearer {jwt.encode(_claims(), wrong, algorithm='HS256')}")
+    assert verifier.verify(f"Bearer {jwt.encode(_claims(), right, algorithm='HS256')}").role == "district_admin"

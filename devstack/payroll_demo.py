@@ -84,7 +84,7 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
                                  message_type=envelope["message_type"], document=envelope["document"])
             return 200
 
-        statuses = bank.simulator.deliver(deliver, per_message=500)
+        statuses = bank.simulator.deliver(deliver, per_message=100)
         books = svc.reconcile(month)
         summary = svc.summary_for_system(month)
         _export(stack, settings.payroll_bucket, month, out, bank.simulator)

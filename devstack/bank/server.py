@@ -16,7 +16,7 @@ from devstack.bank.simulator import BankSimulator
 from devstack.httpserver import LoopbackServer
 
 
-def post(url: str, headers: dict[str, str], body: bytes, timeout: float = 10.0) -> int:
+def post(url: str, headers: dict[str, str], body: bytes, timeout: float = 120.0) -> int:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.adapters.agencies import build_agency_clients
+from chalicelib.adapters.agencies import build_agency_client, build_agency_clients
 from chalicelib.adapters.dynamodb import (
     DynamoAccessLog,
     DynamoApplicationRepository,
@@ -23,6 +23,7 @@ from chalicelib.adapters.dynamodb import (
 )
 from chalicelib.adapters.evidence_store import S3EvidenceStore
 from chalicelib.adapters.payments import (
+    CivilRegistryDeaths,
     HttpBankGateway,
     NoBank,
     PayrollStateMachine,
@@ -109,12 +110,16 @@ def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, c
     bank = HttpBankGateway(settings.bank_url, settings.bank_timeout_seconds) if settings.bank_url else NoBank()
     workflow = (PayrollStateMachine(aws_client("stepfunctions", settings), settings.payroll_state_machine_arn)
                 if settings.payroll_state_machine_arn else None)
-    # Deaths: a fixed (empty) list until the civil registry connector is wired behind ports.DeathRegistry.
+    # Deaths come from the civil registry; without its URL (API-only local runs) nobody is reported dead.
+    civil_registry = settings.agency_urls.get("civil_registry")
+    deaths = (CivilRegistryDeaths(build_agency_client("civil_registry", civil_registry,
+                                                      timeout_s=settings.agency_timeout_s))
+              if civil_registry else StaticDeathRegistry())
     return PayrollService(
         assignments=DynamoAssignmentRepository(dynamodb, settings.assignments_table), households=households,
         directory=DynamoHouseholdDirectory(dynamodb, settings.registry_table),
         payroll=DynamoPayrollRepository(dynamodb, settings.payroll_table),
-        files=S3FileStore(s3, settings.payroll_bucket), deaths=StaticDeathRegistry(), funds=funds, bank=bank,
+        files=S3FileStore(s3, settings.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
         sms=sms, workflow=workflow, clock=clock, settings=settings)
 
 

@@ -11,9 +11,12 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from chalicelib.agency_ports import AgencyClient, AgencyQuery, PersonRef
+from chalicelib.domain import months
 from chalicelib.ports import FundsAnswer
 
 WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "ifms_funds.wsdl"
@@ -86,6 +89,28 @@ class HttpBankGateway:
 class NoBank:
     def submit(self, bank_code: str, msg_id: str, pain001: bytes) -> bytes:
         raise BankUnavailable(f"no bank gateway configured for {bank_code}")
+
+
+class CivilRegistryDeaths:
+    """Deaths from the civil registry (DCI search through the civil registry's connector), asked in
+    batches during the payroll freeze. An agency failure raises: nobody is paid unchecked, and the
+    state machine retries the freeze."""
+
+    def __init__(self, client: AgencyClient, batch: int = 100) -> None:
+        self._client = client
+        self._batch = batch
+
+    def deceased(self, pinfls: list[str], month: str) -> set[str]:
+        last_day = months.first_day(months.add(month, 1)) - timedelta(days=1)
+        dead: set[str] = set()
+        for start in range(0, len(pinfls), self._batch):
+            chunk = pinfls[start:start + self._batch]
+            query = AgencyQuery(application_id=f"payroll-{month}", period=month, months=(),
+                                on_date=months.first_day(month), persons=tuple(PersonRef(p, p) for p in chunk))
+            facts = self._client.fetch(query)
+            dead |= {pinfl for pinfl, person in facts.persons.items()
+                     if person.death_date is not None and person.death_date <= last_day}
+        return dead
 
 
 class StaticDeathRegistry:

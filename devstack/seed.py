@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.bootstrap import aws_client
@@ -75,10 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     count = seed(repo, args.households, seed_value=args.seed, reference_month=args.reference_month)
     print(f"seeded {count} households in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
-
-
-def summary(households: list[SynthHousehold]) -> dict[str, Any]:
-    return {"households": len(households), "people": sum(len(h.members) for h in households)}
 
 
 if __name__ == "__main__":

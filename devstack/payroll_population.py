@@ -15,13 +15,11 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from typing import TypeVar
 
 from chalicelib.domain import geography, months
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.households import Address, BankAccount, Document, Household, Member
 
-T = TypeVar("T")
 PROGRAMMES = (("child_allowance", 250_000, 0), ("material_assistance", 380_000, 0),
               ("caregiver_allowance", 500_000, 0), ("maternity_lump_sum", 0, 1_500_000))
 
@@ -73,7 +71,7 @@ def account_number(i: int) -> str:
     return f"8600{(h >> 32) % 10**8:08d}{tail}"
 
 
-def _make(cls: type[T], **values: object) -> T:
+def _make[T](cls: type[T], **values: object) -> T:
     """An instance without running the frozen dataclass __init__ (its per-field object.__setattr__ is
     what makes two million synthetic records slow). Only for this generator: the fields are all given."""
     obj = object.__new__(cls)

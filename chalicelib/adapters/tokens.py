@@ -1,8 +1,9 @@
 """Bearer JWT verification: Cognito (RS256, JWKS) on AWS, the shared-secret dev issuer locally.
 
 Claims read (see README "Access"): ``sub``, ``custom:role`` (or ``role``) and ``custom:scope``
-(or ``scope``). A token that fails any check is refused with one message; why it failed is not
-told to the caller.
+(or ``scope``), which must be the code format of the role's level (a mahalla worker's is 10 digits, a
+region admin's 4, a citizen's a household id, a national role's empty). A token that fails any
+check is refused with ``invalid_token``; why it failed is not told to the caller.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import jwt
 
 from chalicelib.domain.access import ROLES, SCOPE_LEVEL, Principal
 from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.identifiers import is_well_formed_scope
 
 
 class JwtVerifier:
@@ -41,10 +43,12 @@ class JwtVerifier:
             raise Unauthorized("the token is invalid or expired", field="Authorization",
                                code="invalid_token") from None
         role = claims.get("custom:role", claims.get("role"))
-        scope = str(claims.get("custom:scope", claims.get("scope", "")))
+        scope = claims.get("custom:scope", claims.get("scope", ""))
+        if not isinstance(scope, str) or not isinstance(claims["sub"], str):
+            raise Unauthorized("the token's claims are not strings", field="Authorization", code="invalid_token")
         if role not in ROLES:
             raise Unauthorized("the token carries no known role", field="Authorization", code="invalid_token")
-        if SCOPE_LEVEL[role] != "national" and not scope:
-            raise Unauthorized("the token carries no scope for its role", field="Authorization",
+        if not is_well_formed_scope(SCOPE_LEVEL[role], scope):
+            raise Unauthorized(f"the token's scope is not a {SCOPE_LEVEL[role]} scope", field="Authorization",
                                code="invalid_token")
         return Principal(subject=str(claims["sub"]), role=role, scope=scope)

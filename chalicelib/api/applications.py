@@ -8,20 +8,25 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.api import examples
-from chalicelib.api.http import endpoint, int_param, query_param
+from chalicelib.api import responses as out
+from chalicelib.api.http import Param, endpoint, int_param, query_param
 from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn, ManualEvidenceIn, RerunIn
 from chalicelib.api.views import application_view
+from chalicelib.domain import identifiers
 from chalicelib.domain.applications import STATUSES
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.intake import ApplicationRequest
 
 bp = Blueprint(__name__)
 
-_MONTH_HELP = "cycle month, YYYY-MM"
+CYCLE_MONTH = Param("cycle_month", "cycle month, YYYY-MM", pattern=identifiers.MONTH)
+LIMIT = Param("limit", "page size, 1 to 100 (default 50)", minimum=1, maximum=100)
+CURSOR = Param("cursor", "the next_cursor of the previous page", pattern=r"^[A-Za-z0-9_=-]{1,1000}$",
+               max_length=1000)
+_NOT_IN_REVIEW = {409: "the application is not in review"}
 
 
 @endpoint(bp, "/applications", "POST", summary="Submit an application for a household", tag="applications",
-          body=ApplicationIn, example=examples.APPLICATION, status=201,
+          body=ApplicationIn, example=examples.APPLICATION, status=201, response=out.ApplicationOut,
           responses={409: "the household already applied for this cycle month"})
 def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dict[str, Any]:
     app = bootstrap.services().intake.submit(principal, ApplicationRequest(
@@ -36,16 +41,14 @@ def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dic
 
 
 @endpoint(bp, "/applications", "GET", summary="List applications in the caller's scope", tag="applications",
-          query=(("region", "region code"), ("district", "district code"), ("mahalla", "mahalla code"),
-                 ("cycle_month", _MONTH_HELP), ("status", "one of " + ", ".join(STATUSES)),
-                 ("limit", "page size, 1 to 100"), ("cursor", "the next_cursor of the previous page")))
+          response=out.ApplicationPage,
+          query=(Param("region", "region code", pattern=identifiers.REGION_CODE),
+                 Param("district", "district code", pattern=identifiers.DISTRICT_CODE),
+                 Param("mahalla", "mahalla code", pattern=identifiers.MAHALLA_CODE),
+                 CYCLE_MONTH, Param("status", "the application's status", enum=STATUSES), LIMIT, CURSOR))
 def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
     status = query_param(request, "status")
-    if status is not None and status not in STATUSES:
-        raise ValidationFailed("unknown status", field="status", code="invalid_choice")
     cycle = query_param(request, "cycle_month")
-    if cycle is not None and not _is_month(cycle):
-        raise ValidationFailed("cycle_month is YYYY-MM", field="cycle_month", code="invalid_format")
     page = bootstrap.services().applications.list(
         principal, region=query_param(request, "region"), district=query_param(request, "district"),
         mahalla=query_param(request, "mahalla"), cycle_month=cycle, status=status,
@@ -53,14 +56,15 @@ def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any
     return {"items": [application_view(a) for a in page.items], "next_cursor": page.cursor}
 
 
-@endpoint(bp, "/applications/{application_id}", "GET", summary="Read one application", tag="applications")
+@endpoint(bp, "/applications/{application_id}", "GET", summary="Read one application", tag="applications",
+          response=out.ApplicationOut)
 def get_application(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return application_view(bootstrap.services().applications.get(principal, application_id))
 
 
 @endpoint(bp, "/applications/{application_id}/documents", "POST", tag="applications",
           summary="Get a presigned upload (S3 POST) for a document of the application",
-          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201)
+          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201, response=out.UploadOut)
 def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn,
                             application_id: str) -> dict[str, Any]:
     ref, ticket = bootstrap.services().applications.request_upload(
@@ -71,34 +75,28 @@ def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn
 
 @endpoint(bp, "/statistics/applications", "GET", tag="statistics",
           summary="Application counts per region, status and programme (no personal data)",
-          query=(("cycle_month", _MONTH_HELP),))
+          query=(CYCLE_MONTH,), response=out.StatisticsOut)
 def application_statistics(request: Any, principal: Any, body: None) -> dict[str, Any]:
-    cycle = query_param(request, "cycle_month")
-    if cycle is not None and not _is_month(cycle):
-        raise ValidationFailed("cycle_month is YYYY-MM", field="cycle_month", code="invalid_format")
-    return bootstrap.services().applications.statistics(principal, cycle)
-
-
-def _is_month(value: str) -> bool:
-    return len(value) == 7 and value[4] == "-" and value[:4].isdigit() and value[5:].isdigit() \
-        and 1 <= int(value[5:]) <= 12
+    return bootstrap.services().applications.statistics(principal, query_param(request, "cycle_month"))
 
 
 @endpoint(bp, "/applications/{application_id}/decision", "GET", tag="applications",
-          summary="The latest decision with its explanation (reasons, figures, parameters and rules version)")
+          summary="The latest decision with its explanation (reasons, figures, parameters and rules version)",
+          response=out.DecisionOut)
 def get_decision(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return bootstrap.services().applications.decision(principal, application_id)
 
 
 @endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
-          summary="The agency queries made for the application: agency, member id, officer, time, outcome")
+          summary="The agency queries made for the application: agency, member id, officer, time, outcome",
+          response=out.AccessLogOut)
 def get_access_log(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return {"items": bootstrap.services().applications.access_log(principal, application_id)}
 
 
 @endpoint(bp, "/applications/{application_id}/collect", "POST", tag="applications", status=202,
           summary="Run evidence collection again for an application in review (e.g. after an agency recovered)",
-          body=RerunIn, example=examples.RERUN, responses={409: "the application is not in review"})
+          body=RerunIn, example=examples.RERUN, responses=_NOT_IN_REVIEW, response=out.RestartOut)
 def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.rerun_collection(principal, application_id, body.note)
     return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
@@ -106,7 +104,8 @@ def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id
 
 @endpoint(bp, "/applications/{application_id}/evidence", "POST", tag="applications", status=202,
           summary="Enter an unavailable agency's facts by hand, with a justification; the decision follows",
-          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses={409: "the application is not in review"})
+          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses=_NOT_IN_REVIEW,
+          response=out.RestartOut)
 def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.enter_evidence(
         principal, application_id, body.agency, body.fragment.model_dump(exclude_none=True), body.justification)
@@ -115,12 +114,9 @@ def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, applica
 
 @endpoint(bp, "/overdue-applications", "GET", tag="applications",
           summary="Undecided applications past their 3-working-day due date, in the caller's scope",
-          query=(("cycle_month", _MONTH_HELP), ("limit", "page size, 1 to 100"),
-                 ("cursor", "the next_cursor of the previous page")))
+          query=(CYCLE_MONTH, LIMIT, CURSOR), response=out.ApplicationPage)
 def overdue_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
     cycle = query_param(request, "cycle_month")
-    if cycle is not None and not _is_month(cycle):
-        raise ValidationFailed("cycle_month is YYYY-MM", field="cycle_month", code="invalid_format")
     page = bootstrap.services().applications.overdue(
         principal, cycle_month=cycle, limit=int_param(request, "limit", 50, 1, 100),
         cursor=query_param(request, "cursor"))

@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api import examples
+from chalicelib.api import responses as out
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import AssessmentPreviewIn
 from chalicelib.domain.access import require_personal_data_access
@@ -19,7 +20,7 @@ STAFF = ("mahalla_worker", "pension_fund_officer", "district_admin", "region_adm
 
 
 @endpoint(bp, "/assessments/preview", "POST", tag="assessments", body=AssessmentPreviewIn,
-          example=examples.ASSESSMENT_PREVIEW,
+          example=examples.ASSESSMENT_PREVIEW, response=out.AssessmentOut,
           summary="Decide and explain an evidence document (assessment.schema.json) without storing anything")
 def preview_assessment(request: Any, principal: Any, body: AssessmentPreviewIn) -> dict[str, Any]:
     if principal.role not in STAFF:

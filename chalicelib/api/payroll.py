@@ -5,37 +5,35 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chalicelib import bootstrap
+from chalicelib.api import responses as out
 from chalicelib.api.http import endpoint
+from chalicelib.api.schemas import Strict
+from chalicelib.domain.identifiers import MONTH
+from chalicelib.domain.signatures import SIGNATURE_PATTERN, parse_headers
 from chalicelib.services.payroll import run_view
 
 bp = Blueprint(__name__)
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
-
-class StartRunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StartRunIn(Strict):
     month: str = Field(pattern=MONTH, description="the month to pay, YYYY-MM")
 
 
-class ApproveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApproveIn(Strict):
     note: str | None = Field(default=None, max_length=500)
 
 
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RejectIn(Strict):
     reason: str = Field(min_length=3, max_length=500, description="why the pre-payroll is rejected")
 
 
-class BankCallbackIn(BaseModel):
+class BankCallbackIn(Strict):
     """A bank message, signed: X-Bank-Id, X-Signature-Timestamp (Unix seconds) and X-Signature
-    (hex HMAC-SHA256 with the bank's secret over ``timestamp + "." + raw body``)."""
+    (64 hex digits: HMAC-SHA256 with the bank's secret over ``timestamp + "." + raw body``)."""
 
-    model_config = ConfigDict(extra="forbid")
     message_type: Literal["camt.054", "pain.002"]
     document: str = Field(min_length=1, max_length=6_000_000, description="the ISO 20022 XML message")
 
@@ -51,25 +49,27 @@ CALLBACK_EXAMPLE = {"message_type": "camt.054", "document": (
 
 
 @endpoint(bp, "/payroll/runs", "POST", summary="Start the payroll run of a month (idempotent: one run per month)",
-          tag="payroll", body=StartRunIn, example=START_EXAMPLE, status=201)
+          tag="payroll", body=StartRunIn, example=START_EXAMPLE, status=201, response=out.PayrollRunOut)
 def start_run(request: Any, principal: Any, body: StartRunIn) -> dict[str, Any]:
     return run_view(bootstrap.services().payroll.start(principal, body.month))
 
 
-@endpoint(bp, "/payroll/runs", "GET", summary="Payroll runs and their status", tag="payroll")
+@endpoint(bp, "/payroll/runs", "GET", summary="Payroll runs and their status", tag="payroll",
+          response=out.PayrollRunsOut)
 def list_runs(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return {"items": bootstrap.services().payroll.runs(principal)}
 
 
 @endpoint(bp, "/payroll/runs/{month}", "GET", summary="One payroll run: status, districts and their decisions",
-          tag="payroll")
+          tag="payroll", response=out.PayrollRunOut)
 def get_run(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:
     result: dict[str, Any] = bootstrap.services().payroll.run(principal, month)
     return result
 
 
 @endpoint(bp, "/payroll/runs/{month}/summary", "GET", tag="payroll",
-          summary="Reconciliation by district and programme: sent = paid + rejected + returned + pending (som)")
+          summary="Reconciliation by district and programme: sent = paid + rejected + returned + pending (som)",
+          response=out.PayrollSummaryOut)
 def run_summary(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:
     result: dict[str, Any] = bootstrap.services().payroll.summary(principal, month)
     return result
@@ -77,7 +77,8 @@ def run_summary(request: Any, principal: Any, body: None, month: str) -> dict[st
 
 @endpoint(bp, "/payroll/runs/{month}/districts/{district_code}/approve", "POST", tag="payroll",
           summary="Approve the district's pre-payroll (district_admin of that district)", body=ApproveIn,
-          example=APPROVE_EXAMPLE, responses={409: "already rejected, or the run is not awaiting approval"})
+          example=APPROVE_EXAMPLE, responses={409: "already rejected, or the run is not awaiting approval"},
+          response=out.PayrollRunOut)
 def approve(request: Any, principal: Any, body: ApproveIn, month: str, district_code: str) -> dict[str, Any]:
     run = bootstrap.services().payroll.decide(principal, month, district_code, True, body.note)
     return run_view(run, principal)
@@ -85,7 +86,8 @@ def approve(request: Any, principal: Any, body: ApproveIn, month: str, district_
 
 @endpoint(bp, "/payroll/runs/{month}/districts/{district_code}/reject", "POST", tag="payroll",
           summary="Reject the district's pre-payroll with a reason; its payments are held", body=RejectIn,
-          example=REJECT_EXAMPLE, responses={409: "already approved, or the run is not awaiting approval"})
+          example=REJECT_EXAMPLE, responses={409: "already approved, or the run is not awaiting approval"},
+          response=out.PayrollRunOut)
 def reject(request: Any, principal: Any, body: RejectIn, month: str, district_code: str) -> dict[str, Any]:
     run = bootstrap.services().payroll.decide(principal, month, district_code, False, body.reason)
     return run_view(run, principal)
@@ -93,14 +95,24 @@ def reject(request: Any, principal: Any, body: RejectIn, month: str, district_co
 
 @endpoint(bp, "/payroll/runs/{month}/files", "GET", tag="payroll",
           summary="Short-lived download links for the run's files (pre-payrolls in scope; national files for "
-                  "auditors)")
+                  "auditors)", response=out.FileLinksOut)
 def file_links(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:
     result: dict[str, Any] = bootstrap.services().payroll.file_links(principal, month)
     return result
 
 
+# The signature headers are read before the body is parsed; the HMAC itself is checked by the service.
+CALLBACK_HEADERS = (("X-Bank-Id", r"^[A-Za-z0-9_-]{1,32}$"), ("X-Signature-Timestamp", r"^[0-9]{1,12}$"),
+                    ("X-Signature", SIGNATURE_PATTERN))
+
+
+def _signed(request: Any) -> None:
+    parse_headers(request.headers.get("x-signature-timestamp"), request.headers.get("x-signature"))
+
+
 @endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, body=BankCallbackIn, example=CALLBACK_EXAMPLE,
           summary="Bank notifications (camt.054) and status reports (pain.002), HMAC-signed; no bearer token",
+          authenticate=_signed, max_body=6 * 1024 * 1024, headers=CALLBACK_HEADERS, response=out.CallbackOut,
           responses={401: "unsigned, wrongly signed, unknown bank or stale timestamp",
                      409: "the very same signed request was received before (replay)"})
 def bank_callback(request: Any, principal: Any, body: BankCallbackIn) -> dict[str, Any]:

@@ -1,8 +1,13 @@
-"""Request bodies, validated at the edge with pydantic (extra fields are refused).
+"""Request bodies, validated at the edge with pydantic (extra fields are refused, types are strict).
 
 Each validator that can fail on an identifier raises a ``PydanticCustomError`` whose type is the
 stable error code the API returns (``invalid_pinfl``, ``invalid_phone``, ...). Messages never echo
-the value that was sent.
+the value that was sent. Every check a validator makes is also in the JSON schema the OpenAPI
+document publishes (a pattern, an enum, a bound, or a named format: ``pinfl`` for the PINFL's check
+digit, ``card-number`` for the Luhn digit); what a schema cannot say (one head per household, the
+applicant among the members, a birth date between 1900 and today) is in the field's description.
+Every array and free-form object has a maximum size. The edge (``http.parse_body``) validates in
+strict mode: no string or boolean for an integer, no integer or string for a boolean.
 """
 
 from __future__ import annotations
@@ -12,16 +17,35 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
 from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
-from chalicelib.domain.identifiers import is_luhn_valid, is_well_formed_pinfl
+from chalicelib.domain.identifiers import (
+    DISTRICT_CODE,
+    MAHALLA_CODE,
+    MONTH,
+    REGION_CODE,
+    is_luhn_valid,
+    is_well_formed_pinfl,
+)
 
-_ID_DOCUMENT = re.compile(r"^[A-Z]{2}[0-9]{7}$")
-_BIRTH_CERTIFICATE = re.compile(r"^[A-Z]{1,4}-[A-Z]{2} ?[0-9]{7}$")
-_NAME = re.compile(r"^[^\d\x00-\x1f<>{}\[\]\\/\"]{1,60}$")
+ID_DOCUMENT = r"^[A-Z]{2}[0-9]{7}$"
+BIRTH_CERTIFICATE = r"^[A-Z]{1,4}-[A-Z]{2} ?[0-9]{7}$"
+PINFL = r"^[1-6][0-9]{13}$"
+CARD = r"^[0-9]{16}$"
+ACCOUNT = r"^[0-9]{20}$"
+# A mobile number in E.164: +998, an operator code, 7 digits (what phonenumbers calls MOBILE for UZ).
+PHONE = r"^\+998(20|33|50|70|77|80|87|88|90|91|93|94|95|97|98|99)[0-9]{7}$"
+_NAME_CHAR = r'[^\s0-9\x00-\x1f\x7f-\x9f<>{}\[\]\\/"]'
+_NAME_INNER = r'[^0-9\x00-\x1f\x7f-\x9f<>{}\[\]\\/"]'
+# A name as documented: no digits, markup or control characters, no space at either end, 1 to 60 long.
+NAME = rf"^{_NAME_CHAR}({_NAME_INNER}{{0,58}}{_NAME_CHAR})?$"
+_ID_DOCUMENT = re.compile(ID_DOCUMENT)
+_BIRTH_CERTIFICATE = re.compile(BIRTH_CERTIFICATE)
+_PHONE = re.compile(PHONE.removeprefix("^").removesuffix("$"))
+_NAME = re.compile(rf"^{_NAME_INNER}{{1,60}}$")
 
 
 def _pinfl(value: str) -> str:
@@ -31,13 +55,12 @@ def _pinfl(value: str) -> str:
 
 
 def _phone(value: str) -> str:
-    try:
-        number = phonenumbers.parse(value, "UZ")
-    except phonenumbers.NumberParseException:
-        raise PydanticCustomError("invalid_phone", "not a phone number") from None
-    if number.country_code != 998 or not phonenumbers.is_valid_number(number):
-        raise PydanticCustomError("invalid_phone", "a mobile number in Uzbekistan (+998) is required")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not _PHONE.fullmatch(value):
+        raise PydanticCustomError("invalid_phone", "a mobile number in Uzbekistan, +998 and 9 digits, is required")
+    number = phonenumbers.parse(value, "UZ")
+    if not phonenumbers.is_valid_number(number):  # the pattern is the rule; this guards a stale pattern
+        raise PydanticCustomError("invalid_phone", "a mobile number in Uzbekistan, +998 and 9 digits, is required")
+    return value
 
 
 def _name(value: str) -> str:
@@ -47,15 +70,29 @@ def _name(value: str) -> str:
     return value
 
 
-Pinfl = Annotated[str, AfterValidator(_pinfl)]
-Phone = Annotated[str, AfterValidator(_phone)]
-Name = Annotated[str, AfterValidator(_name)]
+def _schema(pattern: str, *, fmt: str | None = None, description: str | None = None,
+            **extra: Any) -> WithJsonSchema:
+    out: dict[str, Any] = {"type": "string", "pattern": pattern, **extra}
+    if fmt:
+        out["format"] = fmt
+    if description:
+        out["description"] = description
+    return WithJsonSchema(out)
+
+
+Pinfl = Annotated[str, AfterValidator(_pinfl), _schema(
+    PINFL, fmt="pinfl", description="14 digits: sex/century, birth date DDMMYY, district, serial, and a check "
+                                    "digit (weights 7-3-1, sum mod 10)")]
+Phone = Annotated[str, AfterValidator(_phone), _schema(PHONE, description="a mobile number in E.164")]
+Name = Annotated[str, AfterValidator(_name), _schema(NAME, maxLength=60)]
 Programme = Literal["child_allowance", "material_assistance", "disabled_child_caregiver", "maternity_non_state"]
 Channel = Literal["mahalla", "pension_fund", "portal", "mobile"]
 Language = Literal["uz-Latn", "uz-Cyrl", "ru", "kaa"]
 Relationship = Literal["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
 DocumentKind = Literal["id_document", "birth_certificate", "disability_certificate", "income_statement", "other"]
-Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, Field(pattern=MONTH)]
+Som = Annotated[int, Field(ge=0, le=10**13, description="whole som")]
+FreeForm = Annotated[dict[str, Any], Field(max_length=40)]
 
 assert set(PROGRAMMES) == set(Programme.__args__)  # type: ignore[attr-defined]
 assert set(CHANNELS) == set(Channel.__args__)  # type: ignore[attr-defined]
@@ -64,10 +101,23 @@ assert set(DOCUMENT_KINDS) == set(DocumentKind.__args__)  # type: ignore[attr-de
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+def _document_schema(schema: dict[str, Any]) -> None:
+    schema.clear()
+    schema.update({"oneOf": [
+        {"type": "object", "additionalProperties": False, "required": ["kind", "number"], "properties": {
+            "kind": {"type": "string", "enum": ["passport", "id_card"]},
+            "number": {"type": "string", "pattern": ID_DOCUMENT, "description": "2 letters and 7 digits"}}},
+        {"type": "object", "additionalProperties": False, "required": ["kind", "number"], "properties": {
+            "kind": {"type": "string", "enum": ["birth_certificate"]},
+            "number": {"type": "string", "pattern": BIRTH_CERTIFICATE, "description": "e.g. I-TN 1234567"}}},
+    ], "description": "An identity document; a person aged 16 or more needs a passport or an ID card."})
 
 
 class IdentityDocumentIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_document_schema)
     kind: Literal["passport", "id_card", "birth_certificate"]
     number: str = Field(max_length=20)
 
@@ -90,7 +140,7 @@ class MemberIn(Strict):
     surname: Name
     given_name: Name
     patronymic: Name | None = None
-    birth_date: date
+    birth_date: date = Field(description="between 1900-01-01 and today")
     sex: Literal["M", "F"]
     relationship: Relationship
     phone: Phone | None = None
@@ -115,19 +165,40 @@ class MemberIn(Strict):
 
 
 class AddressIn(Strict):
-    region_code: str = Field(pattern=r"^[0-9]{4}$")
-    district_code: str = Field(pattern=r"^[0-9]{7}$")
-    mahalla_code: str = Field(pattern=r"^[0-9]{10}$")
+    """Codes of the reference geography (GET /openapi.json does not list them: the district is in the
+    region, the mahalla in the district)."""
+
+    region_code: str = Field(pattern=REGION_CODE)
+    district_code: str = Field(pattern=DISTRICT_CODE)
+    mahalla_code: str = Field(pattern=MAHALLA_CODE)
     address_line: str = Field(default="", max_length=200)
 
     def to_domain(self) -> Address:
         return Address(**self.model_dump())
 
 
+_BANK_CODE = r"^[A-Z0-9]{2,11}$"
+
+
+def _bank_schema(schema: dict[str, Any]) -> None:
+    def variant(kind: str, number: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False, "required": ["kind", "number"], "properties": {
+            "kind": {"type": "string", "enum": [kind]}, "number": {"type": "string", **number},
+            "bank_code": {"type": "string", "pattern": _BANK_CODE, "default": "XALQ"}}}
+
+    schema.clear()
+    schema["oneOf"] = [
+        variant("card", {"pattern": CARD, "format": "card-number",
+                         "description": "16 digits with a Luhn check digit"}),
+        variant("account", {"pattern": ACCOUNT, "description": "20 digits"}),
+    ]
+
+
 class BankAccountIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_bank_schema)
     kind: Literal["card", "account"]
     number: str
-    bank_code: str = Field(default="XALQ", pattern=r"^[A-Z0-9]{2,11}$")
+    bank_code: str = Field(default="XALQ", pattern=_BANK_CODE)
 
     @model_validator(mode="after")
     def _number(self) -> BankAccountIn:
@@ -142,11 +213,12 @@ class BankAccountIn(Strict):
 
 
 class ApplicationIn(Strict):
-    programmes: list[Programme] = Field(min_length=1, max_length=4)
+    programmes: list[Programme] = Field(min_length=1, max_length=4, json_schema_extra={"uniqueItems": True})
     channel: Channel
     address: AddressIn
-    applicant_pinfl: Pinfl
-    members: list[MemberIn] = Field(min_length=1, max_length=40)
+    applicant_pinfl: Pinfl = Field(description="the PINFL of one of the members, who has a phone")
+    members: list[MemberIn] = Field(min_length=1, max_length=40, description=(
+        "exactly one head; each PINFL once"))
     bank_account: BankAccountIn | None = None
 
     @model_validator(mode="after")
@@ -156,15 +228,18 @@ class ApplicationIn(Strict):
         return self
 
 
+Version = Annotated[int, Field(ge=1, le=10**9, description="the household version you read")]
+
+
 class HouseholdPatch(Strict):
-    version: int = Field(ge=1)
+    version: Version
     address: AddressIn | None = None
     bank_account: BankAccountIn | None = None
     reason: str | None = Field(default=None, max_length=500)
 
 
 class MemberPatch(Strict):
-    version: int = Field(ge=1)
+    version: Version
     surname: Name | None = None
     given_name: Name | None = None
     patronymic: Name | None = None
@@ -182,7 +257,7 @@ class MemberPatch(Strict):
 
 
 class MemberAdd(Strict):
-    version: int = Field(ge=1)
+    version: Version
     member: MemberIn
     reason: str | None = Field(default=None, max_length=500)
 
@@ -190,7 +265,7 @@ class MemberAdd(Strict):
 class DocumentUploadIn(Strict):
     kind: DocumentKind
     content_type: str = Field(max_length=100)
-    size_bytes: int = Field(gt=0)
+    size_bytes: int = Field(gt=0, le=10**9)
 
 
 AGENCIES = Literal["tax", "civil_registry", "disability", "cadastre", "traffic_police", "pension_fund",
@@ -202,22 +277,22 @@ class IncomeIn(Strict):
     month: Month
     source: Literal["salary", "entrepreneurial", "property", "pension", "benefit", "alimony_received",
                     "unemployment_benefit", "public_works", "securities", "sp_benefit"]
-    amount: int = Field(ge=0)
+    amount: Som
 
 
 class AlimonyIn(Strict):
     month: Month
-    amount: int = Field(ge=0)
+    amount: Som
 
 
 class MemberFactsIn(Strict):
     """An agency's facts about one member, in the evidence document's terms (see assessment.schema.json)."""
 
     id: str = Field(min_length=1, max_length=64)
-    income: list[IncomeIn] | None = None
-    alimony_paid: list[AlimonyIn] | None = None
-    disability: dict[str, Any] | None = None
-    student: dict[str, Any] | None = None
+    income: list[IncomeIn] | None = Field(default=None, max_length=120)
+    alimony_paid: list[AlimonyIn] | None = Field(default=None, max_length=120)
+    disability: FreeForm | None = None
+    student: FreeForm | None = None
     military_conscript: bool | None = None
     detained: bool | None = None
     job_seeker_registered: bool | None = None
@@ -225,9 +300,9 @@ class MemberFactsIn(Strict):
 
 
 class AssetsIn(Strict):
-    vehicles: list[dict[str, Any]] | None = None
-    real_estate: list[dict[str, Any]] | None = None
-    securities_market_value: int | None = Field(default=None, ge=0)
+    vehicles: list[FreeForm] | None = Field(default=None, max_length=40)
+    real_estate: list[FreeForm] | None = Field(default=None, max_length=40)
+    securities_market_value: Som | None = None
 
 
 class EvidenceFragmentIn(Strict):
@@ -247,4 +322,4 @@ class RerunIn(Strict):
 
 
 class AssessmentPreviewIn(Strict):
-    evidence: dict[str, object]
+    evidence: dict[str, Any] = Field(max_length=40, description="an evidence document (assessment.schema.json)")

@@ -7,12 +7,14 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api import openapi
+from chalicelib.api import responses as out
 from chalicelib.api.http import endpoint
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/health", "GET", summary="Liveness", tag="system", public=True)
+@endpoint(bp, "/health", "GET", summary="Liveness", tag="system", public=True,
+          response=out.HealthOut)
 def health(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return {"status": "ok"}
 

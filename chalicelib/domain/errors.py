@@ -48,3 +48,13 @@ class NotFound(SpsrError):
 class Conflict(SpsrError):
     code = "conflict"
     status = 409
+
+
+class PayloadTooLarge(SpsrError):
+    code = "body_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(SpsrError):
+    code = "unsupported_media_type"
+    status = 415

@@ -9,12 +9,40 @@ PINFL (JShShIR), 14 digits: ``S DDMMYY RRR NNN C``
          modulo 10 (the ICAO 9303 weighting, which the Uzbek PINFL uses).
 
 Bank card numbers (Uzcard ``8600``, Humo ``9860``) carry a Luhn check digit.
+Address codes (SOATO): region 4 digits, district 7, mahalla 10. Record ids are a prefix, a dash and
+lower-case letters, digits or dashes (``hh-<hex>``, ``app-<hex>``, ``p-<hex>``). A token's scope claim
+is the code of its role's level (``SCOPE_FORMATS``).
 These checks say only that a value is well formed, never that it belongs to anybody.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+# JSON Schema (ECMA-262) patterns: the OpenAPI document and the checks below use the same text.
+REGION_CODE = r"^[0-9]{4}$"
+DISTRICT_CODE = r"^[0-9]{7}$"
+MAHALLA_CODE = r"^[0-9]{10}$"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+HOUSEHOLD_ID = r"^hh-[0-9a-z-]{1,64}$"
+APPLICATION_ID = r"^app-[0-9a-z-]{1,64}$"
+PERSON_ID = r"^[a-z]{1,8}-[0-9a-z-]{1,64}$"
+
+# The scope claim each level of access carries: national roles carry none.
+SCOPE_FORMATS = {"region": REGION_CODE, "district": DISTRICT_CODE, "mahalla": MAHALLA_CODE,
+                 "household": HOUSEHOLD_ID, "national": r"^$"}
+
+
+def matches(pattern: str, value: str) -> bool:
+    """``value`` matches one of the patterns above as a whole (no trailing newline slips through)."""
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
+
+
+def is_well_formed_scope(level: str, scope: str) -> bool:
+    """True when ``scope`` is the code format of ``level`` (a region code for "region", ...)."""
+    pattern = SCOPE_FORMATS.get(level)
+    return pattern is not None and matches(pattern, scope)
 
 _WEIGHTS = (7, 3, 1)
 _CENTURY = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}

@@ -571,10 +571,12 @@ class PayrollService:
                          body: bytes, message_type: str, document: str) -> dict[str, Any]:
         """A signed bank callback (see ``domain.signatures``); replays answer 409, repeats 200 duplicate."""
         now = int(self.clock.now().timestamp())
-        verify(secret=self.settings.bank_secret(bank_id or ""), timestamp=timestamp, signature=signature,
-               body=body, now=now, window_seconds=self.settings.bank_callback_window_seconds)
-        assert bank_id is not None and signature is not None
-        if not self.repo.claim_signature(bank_id, signature.lower(),
+        # the replay is recorded on the normalised signature that verify returns, not the header as sent
+        signature = verify(secret=self.settings.bank_secret(bank_id or ""), timestamp=timestamp,
+                           signature=signature, body=body, now=now,
+                           window_seconds=self.settings.bank_callback_window_seconds)
+        assert bank_id is not None
+        if not self.repo.claim_signature(bank_id, signature,
                                          now + 2 * self.settings.bank_callback_window_seconds):
             raise Conflict("this signed request was received before", field="X-Signature", code="replayed_callback")
         try:

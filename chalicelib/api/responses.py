@@ -1,0 +1,331 @@
+"""Response bodies: what each route returns, as pydantic models (the OpenAPI document is generated from them).
+
+These are the API's shapes, not the stored items': a field leaves only when a model here names it
+(``extra="ignore"``), so a field added to a stored record stays inside until it is added here. The
+edge (``http.render``) validates every handler's result against its route's model before sending it.
+Bank numbers are masked before they get here (``views``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api.schemas import Channel, Language, Programme, Relationship
+from chalicelib.domain.applications import STATUSES
+
+ApplicationStatus = Literal[STATUSES]  # type: ignore[valid-type]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorBody(Out):
+    code: str = Field(description="stable, machine-readable error code (README: Errors)")
+    message: str = Field(description="what went wrong, with ids and field paths, never values")
+    field: str | None = Field(description="path of the offending field, e.g. members[0].pinfl")
+
+
+class ErrorOut(Out):
+    error: ErrorBody
+
+
+# ------------------------------------------------------------------ households
+
+
+class DocumentOut(Out):
+    kind: Literal["passport", "id_card", "birth_certificate"]
+    number: str
+
+
+class MemberOut(Out):
+    person_id: str
+    pinfl: str
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: date
+    sex: Literal["M", "F"]
+    relationship: Relationship
+    document: DocumentOut
+    phone: str | None
+    language: Language
+
+
+class AddressOut(Out):
+    region_code: str
+    district_code: str
+    mahalla_code: str
+    address_line: str
+
+
+class BankAccountOut(Out):
+    kind: Literal["card", "account"]
+    number: str = Field(description="masked: all but the last 4 digits are *")
+    bank_code: str
+
+
+class HouseholdOut(Out):
+    household_id: str
+    address: AddressOut
+    members: list[MemberOut]
+    bank_account: BankAccountOut | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class MemberAddedOut(Out):
+    person_id: str
+    household: HouseholdOut
+
+
+class ChangeOut(Out):
+    household_id: str
+    version: int
+    at: str
+    actor_id: str
+    actor_role: str
+    action: str
+    target: str = Field(description='"household" or "member:<person_id>"')
+    old: dict[str, Any]
+    new: dict[str, Any]
+    reason: str | None
+
+
+class ChangesOut(Out):
+    items: list[ChangeOut]
+
+
+# ------------------------------------------------------------------ applications
+
+
+class StatusChangeOut(Out):
+    status: ApplicationStatus
+    at: str
+    actor_id: str
+    actor_role: str
+    note: str | None
+
+
+class DocumentRefOut(Out):
+    document_id: str
+    kind: str
+    content_type: str
+    size_bytes: int
+    status: str
+    requested_at: str
+
+
+class ManualEvidenceOut(Out):
+    agency: str
+    fragment: dict[str, Any]
+    justification: str
+    entered_by: str
+    entered_at: str
+
+
+class ApplicationOut(Out):
+    application_id: str
+    reference: str
+    household_id: str
+    cycle_month: str
+    programmes: list[Programme]
+    channel: Channel
+    applicant_person_id: str
+    members: list[MemberOut]
+    address: AddressOut
+    status: ApplicationStatus
+    history: list[StatusChangeOut]
+    created_at: str
+    created_by: str
+    documents: list[DocumentRefOut]
+    version: int
+    due_date: str
+    attempt: int
+    manual_evidence: list[ManualEvidenceOut]
+
+
+class ApplicationPage(Out):
+    items: list[ApplicationOut]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
+
+
+class UploadTicketOut(Out):
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
+class UploadOut(Out):
+    document_id: str
+    status: str
+    upload: UploadTicketOut
+
+
+class StatisticsRow(Out):
+    region_code: str
+    status: ApplicationStatus
+    programme: Programme
+    applications: int
+
+
+class StatisticsOut(Out):
+    cycle_month: str
+    rows: list[StatisticsRow]
+    total: int
+
+
+class ProgrammeDecisionOut(Out):
+    eligible: bool
+    monthly_amount: int = Field(description="whole som")
+    months: int
+    lump_sum: int = Field(description="whole som")
+    reasons: list[str]
+
+
+class DecisionBody(Out):
+    period: str
+    per_capita_income: int = Field(description="whole som")
+    threshold: int = Field(description="whole som")
+    programmes: dict[str, ProgrammeDecisionOut]
+
+
+class AssessmentOut(Out):
+    decision: DecisionBody
+    explanation: dict[str, Any] = Field(description="reasons, figures and parameters, per programme and member")
+    rules_version: str
+
+
+class DecisionOut(AssessmentOut):
+    application_id: str
+    status: ApplicationStatus
+    attempt: int
+    decided_at: str
+
+
+class AccessLogEntryOut(Out):
+    agency: str
+    person_id: str
+    application_id: str
+    officer_id: str
+    at: str
+    outcome: str
+    duration_ms: float
+    attempt: int
+
+
+class AccessLogOut(Out):
+    items: list[AccessLogEntryOut]
+
+
+class RestartOut(Out):
+    application_id: str
+    attempt: int
+    status: ApplicationStatus
+
+
+# ------------------------------------------------------------------ payroll
+
+
+class PayrollDistrictOut(Out):
+    region_code: str
+    count: int
+    amount: int = Field(description="whole som")
+    decision: Literal["pending", "approved", "rejected"]
+    decided_by: str | None
+    decided_at: str | None
+    reason: str | None
+    programmes: dict[str, list[int]] = Field(description="programme -> [count, som]")
+
+
+class PaymentFileOut(Out):
+    msg_id: str
+    sha256: str
+    key: str
+
+
+class PayrollRunOut(Out):
+    month: str
+    execution_name: str
+    status: str
+    execution_arn: str | None
+    started_at: str
+    updated_at: str
+    lines: int
+    amount: int = Field(description="whole som")
+    suspended: int
+    without_account: int
+    districts: dict[str, PayrollDistrictOut]
+    funds_reference: str | None
+    funds_status: str | None
+    files: list[dict[str, Any]]
+    awaiting_decision: list[str]
+    version: int
+
+
+class PayrollRunsOut(Out):
+    items: list[PayrollRunOut]
+
+
+class TotalsOut(Out):
+    sent_count: int
+    sent_amount: int
+    paid_count: int
+    paid_amount: int
+    rejected_count: int
+    rejected_amount: int
+    returned_count: int
+    returned_amount: int
+    pending_count: int
+    pending_amount: int
+    held_count: int
+    held_amount: int
+    instructed_count: int
+    instructed_amount: int
+    balanced: bool
+
+
+class DistrictSummaryOut(Out):
+    programmes: dict[str, TotalsOut]
+    totals: TotalsOut
+    returned_to_local_budget: int
+
+
+class PayrollSummaryOut(Out):
+    month: str
+    status: str
+    totals: TotalsOut
+    districts: dict[str, DistrictSummaryOut]
+    rejected_awaiting_bank_details: int
+
+
+class FileLinkOut(Out):
+    kind: str
+    key: str
+    url: str
+    district_code: str | None = None
+    msg_id: str | None = None
+    sha256: str | None = None
+
+
+class FileLinksOut(Out):
+    month: str
+    expires_in: int
+    files: list[FileLinkOut]
+
+
+class CallbackOut(Out):
+    msg_id: str
+    duplicate: bool = Field(description="true when this message was applied before (a resend)")
+    changed: int
+
+
+# ------------------------------------------------------------------ system
+
+
+class HealthOut(Out):
+    status: Literal["ok"]

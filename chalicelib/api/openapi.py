@@ -15,6 +15,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.api.http import OPERATIONS, Operation, path_pattern
 from chalicelib.api.responses import ErrorOut
+from chalicelib.api.schemas import evidence_json_schema
 
 _ERRORS = {
     400: "invalid input; the error names the field",
@@ -53,6 +54,7 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
     models.append((ErrorOut, "serialization"))
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas.update(evidence_json_schema()[1])
     error_ref = refs[(ErrorOut, "serialization")]["$ref"]
     paths: dict[str, Any] = {}
     for op in OPERATIONS:

@@ -49,7 +49,8 @@ CALLBACK_EXAMPLE = {"message_type": "camt.054", "document": (
 
 
 @endpoint(bp, "/payroll/runs", "POST", summary="Start the payroll run of a month (idempotent: one run per month)",
-          tag="payroll", body=StartRunIn, example=START_EXAMPLE, status=201, response=out.PayrollRunOut)
+          tag="payroll", body=StartRunIn, example=START_EXAMPLE, status=201, response=out.PayrollRunOut,
+          responses={409: "no payroll workflow is configured on this stage"})
 def start_run(request: Any, principal: Any, body: StartRunIn) -> dict[str, Any]:
     return run_view(bootstrap.services().payroll.start(principal, body.month))
 

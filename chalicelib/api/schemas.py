@@ -12,12 +12,13 @@ strict mode: no string or boolean for an integer, no integer or string for a boo
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
@@ -30,6 +31,7 @@ from chalicelib.domain.identifiers import (
     is_luhn_valid,
     is_well_formed_pinfl,
 )
+from chalicelib.rules.evidence import schema as assessment_schema
 
 ID_DOCUMENT = r"^[A-Z]{2}[0-9]{7}$"
 BIRTH_CERTIFICATE = r"^[A-Z]{1,4}-[A-Z]{2} ?[0-9]{7}$"
@@ -90,8 +92,16 @@ Channel = Literal["mahalla", "pension_fund", "portal", "mobile"]
 Language = Literal["uz-Latn", "uz-Cyrl", "ru", "kaa"]
 Relationship = Literal["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
 DocumentKind = Literal["id_document", "birth_certificate", "disability_certificate", "income_statement", "other"]
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 1.0 as an integer, so it is one here; "1", true and 1.5 stay refused (strict int).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Integral = BeforeValidator(_integral)  # last in an Annotated, so the bounds stay in the JSON schema
 Month = Annotated[str, Field(pattern=MONTH)]
-Som = Annotated[int, Field(ge=0, le=10**13, description="whole som")]
+Som = Annotated[int, Field(ge=0, le=10**13, description="whole som"), Integral]
 FreeForm = Annotated[dict[str, Any], Field(max_length=40)]
 
 assert set(PROGRAMMES) == set(Programme.__args__)  # type: ignore[attr-defined]
@@ -228,7 +238,7 @@ class ApplicationIn(Strict):
         return self
 
 
-Version = Annotated[int, Field(ge=1, le=10**9, description="the household version you read")]
+Version = Annotated[int, Field(ge=1, le=10**9, description="the household version you read"), Integral]
 
 
 class HouseholdPatch(Strict):
@@ -264,8 +274,8 @@ class MemberAdd(Strict):
 
 class DocumentUploadIn(Strict):
     kind: DocumentKind
-    content_type: str = Field(max_length=100)
-    size_bytes: int = Field(gt=0, le=10**9)
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size_bytes: Annotated[int, Field(gt=0, le=10 * 1024 * 1024, description="at most 10 MiB"), Integral]
 
 
 AGENCIES = Literal["tax", "civil_registry", "disability", "cadastre", "traffic_police", "pension_fund",
@@ -321,5 +331,15 @@ class RerunIn(Strict):
     note: str = Field(min_length=3, max_length=500)
 
 
+def evidence_json_schema() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The evidence document's JSON schema (``rules/assessment.schema.json``) and its definitions, with the
+    references renamed for the OpenAPI document's components (``Evidence_<name>``)."""
+    text = json.dumps(assessment_schema()).replace('"#/$defs/', '"#/components/schemas/Evidence_')
+    full = json.loads(text)
+    return full["properties"]["evidence"], {f"Evidence_{k}": v for k, v in full["$defs"].items()}
+
+
 class AssessmentPreviewIn(Strict):
-    evidence: dict[str, Any] = Field(max_length=40, description="an evidence document (assessment.schema.json)")
+    evidence: Annotated[dict[str, Any], Field(max_length=40), WithJsonSchema(evidence_json_schema()[0])] = Field(
+        description="an evidence document (rules/assessment.schema.json); the period is 2024-01 or later and "
+                    "birth dates are not after it")

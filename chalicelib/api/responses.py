@@ -329,3 +329,11 @@ class CallbackOut(Out):
 
 class HealthOut(Out):
     status: Literal["ok"]
+
+
+class OpenApiOut(Out):
+    openapi: Literal["3.1.0"]
+    info: dict[str, Any]
+    servers: list[dict[str, Any]]
+    components: dict[str, Any]
+    paths: dict[str, Any]

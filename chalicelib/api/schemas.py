@@ -111,7 +111,9 @@ assert set(DOCUMENT_KINDS) == set(DocumentKind.__args__)  # type: ignore[attr-de
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    # Strict typing is applied where JSON arrives (http.parse_body validates JSON in strict mode, where
+    # a date is an ISO string); builders in tests validate Python dicts, where a date is a date.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def _document_schema(schema: dict[str, Any]) -> None:
@@ -272,10 +274,29 @@ class MemberAdd(Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
+DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # the default of SPSR_MAX_DOCUMENT_BYTES; the service checks the setting
+
+
+def _document_type(value: str) -> str:
+    if value not in DOCUMENT_TYPES:
+        raise PydanticCustomError("unsupported_content_type",
+                                  f"content type must be one of {', '.join(DOCUMENT_TYPES)}")
+    return value
+
+
+def _document_size(value: int) -> int:
+    if value > MAX_DOCUMENT_BYTES:
+        raise PydanticCustomError("document_too_large", f"a document is at most {MAX_DOCUMENT_BYTES} bytes")
+    return value
+
+
 class DocumentUploadIn(Strict):
     kind: DocumentKind
-    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
-    size_bytes: Annotated[int, Field(gt=0, le=10 * 1024 * 1024, description="at most 10 MiB"), Integral]
+    content_type: Annotated[str, AfterValidator(_document_type), WithJsonSchema(
+        {"type": "string", "enum": list(DOCUMENT_TYPES)})]
+    size_bytes: Annotated[int, Field(gt=0, json_schema_extra={"maximum": MAX_DOCUMENT_BYTES}), Integral,
+                          AfterValidator(_document_size)]
 
 
 AGENCIES = Literal["tax", "civil_registry", "disability", "cadastre", "traffic_police", "pension_fund",

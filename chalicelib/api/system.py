@@ -19,6 +19,7 @@ def health(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@endpoint(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tag="system", public=True)
+@endpoint(bp, "/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tag="system", public=True,
+          response=out.OpenApiOut)
 def openapi_document(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return openapi.document()

@@ -24,7 +24,6 @@ Adding a permission is one ``Action(...)`` line here; a route using it is one ``
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -120,9 +119,9 @@ ACTIONS: tuple[Action, ...] = (
                             {**_READERS, **_CITIZEN}),
     ACCESS_LOG_READ := Action("access_log.read", Kind.RECORD, "read the agency queries made for an application",
                               _READERS),
-    PAYMENT_READ := Action("payment.read", Kind.RECORD, "read a household's payments (no route yet)",
+    PAYMENT_READ := Action("payment.read", Kind.RECORD, "read a household's payments",
                            {**_READERS, **_CITIZEN}),
-    CERTIFICATE_READ := Action("certificate.read", Kind.RECORD, "read a household's certificates (no route yet)",
+    CERTIFICATE_READ := Action("certificate.read", Kind.RECORD, "read a household's certificates",
                                {**_READERS, **_CITIZEN}),
     CHANGE_REQUEST_CREATE := Action("change_request.create", Kind.RECORD,
                                     "ask for a change to a household (new card, phone, address...)",
@@ -259,6 +258,8 @@ def markdown(routes: Mapping[str, list[str]] | None = None) -> str:
         grant = action.grants.get(role)
         if grant is None:
             return ""
+        if action.kind is Kind.NONE:
+            return "yes"
         if grant is Reach.SCOPE:
             level = SCOPE_LEVEL[role]
             return _REACH_TEXT.get(level, level)
@@ -273,6 +274,3 @@ def markdown(routes: Mapping[str, list[str]] | None = None) -> str:
         lines.append("| " + " | ".join([*row, *(cell(action, role) for role in ROLES)]) + " |")
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":  # python -m chalicelib.domain.access: the table without the routes
-    sys.stdout.write(markdown())

@@ -767,6 +767,7 @@ def run_view(run: PayrollRun, principal: Principal | None = None) -> dict[str, A
     if principal is not None:
         out["districts"] = {c: d for c, d in out["districts"].items()
                             if _sees(principal, c, d["region_code"])}
+        out["awaiting_decision"] = [c for c in out["awaiting_decision"] if c in out["districts"]]
     return out
 
 

@@ -12,10 +12,13 @@ Each ``Action`` names one thing a caller may do and grants it to roles with a re
 A role not named on an action may not do it (403 ``role_not_allowed``; ``aggregates_only`` for the
 roles that never see registry records). What is checked against the reach is a ``Target``:
 
-- a ``Target.record`` (one existing household or application, named in the path): outside the reach
-  it answers 404 ``not_found``, so the caller learns nothing about records outside its scope;
-- a ``Target.area`` (a listing filter, the address of a new registration or a move, a district's
-  pre-payroll): outside the reach it answers 403 ``out_of_scope``.
+- ``Target.of_record`` (one existing household or application, named in the path, read or changed):
+  outside the reach it answers 404 ``not_found``, so the caller learns nothing about records outside
+  its scope;
+- ``Target.at`` / ``Target.area`` (the address of a new registration or a move, a listing filter, a
+  district's pre-payroll): outside the reach it answers 403 ``out_of_scope``.
+
+``Kind`` says which of these an action's routes use (the matrix test derives its expectations from it).
 
 The routes name their action (``chalicelib/api/http.py``'s ``endpoint``); the README's access table
 and the access-matrix test (``tests/api/test_access_matrix.py``) are generated from this table.

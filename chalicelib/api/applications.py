@@ -12,7 +12,7 @@ from chalicelib.api import responses as out
 from chalicelib.api.http import Param, endpoint, int_param, query_param
 from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn, ManualEvidenceIn, RerunIn
 from chalicelib.api.views import application_view
-from chalicelib.domain import identifiers
+from chalicelib.domain import access, identifiers
 from chalicelib.domain.applications import STATUSES
 from chalicelib.services.intake import ApplicationRequest
 
@@ -27,6 +27,7 @@ _NOT_IN_REVIEW = {409: "the application is not in review"}
 
 @endpoint(bp, "/applications", "POST", summary="Submit an application for a household", tag="applications",
           body=ApplicationIn, example=examples.APPLICATION, status=201, response=out.ApplicationOut,
+          action=access.APPLICATION_SUBMIT,
           responses={409: "the household already applied for this cycle month"})
 def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dict[str, Any]:
     app = bootstrap.services().intake.submit(principal, ApplicationRequest(
@@ -45,7 +46,8 @@ def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dic
           query=(Param("region", "region code", pattern=identifiers.REGION_CODE),
                  Param("district", "district code", pattern=identifiers.DISTRICT_CODE),
                  Param("mahalla", "mahalla code", pattern=identifiers.MAHALLA_CODE),
-                 CYCLE_MONTH, Param("status", "the application's status", enum=STATUSES), LIMIT, CURSOR))
+                 CYCLE_MONTH, Param("status", "the application's status", enum=STATUSES), LIMIT, CURSOR),
+          action=access.APPLICATION_LIST)
 def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
     status = query_param(request, "status")
     cycle = query_param(request, "cycle_month")
@@ -57,14 +59,16 @@ def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any
 
 
 @endpoint(bp, "/applications/{application_id}", "GET", summary="Read one application", tag="applications",
-          response=out.ApplicationOut)
+          response=out.ApplicationOut,
+          action=access.APPLICATION_READ)
 def get_application(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return application_view(bootstrap.services().applications.get(principal, application_id))
 
 
 @endpoint(bp, "/applications/{application_id}/documents", "POST", tag="applications",
           summary="Get a presigned upload (S3 POST) for a document of the application",
-          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201, response=out.UploadOut)
+          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201, response=out.UploadOut,
+          action=access.DOCUMENT_UPLOAD)
 def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn,
                             application_id: str) -> dict[str, Any]:
     ref, ticket = bootstrap.services().applications.request_upload(
@@ -75,28 +79,32 @@ def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn
 
 @endpoint(bp, "/statistics/applications", "GET", tag="statistics",
           summary="Application counts per region, status and programme (no personal data)",
-          query=(CYCLE_MONTH,), response=out.StatisticsOut)
+          query=(CYCLE_MONTH,), response=out.StatisticsOut,
+          action=access.STATISTICS_READ)
 def application_statistics(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return bootstrap.services().applications.statistics(principal, query_param(request, "cycle_month"))
 
 
 @endpoint(bp, "/applications/{application_id}/decision", "GET", tag="applications",
           summary="The latest decision with its explanation (reasons, figures, parameters and rules version)",
-          response=out.DecisionOut)
+          response=out.DecisionOut,
+          action=access.DECISION_READ)
 def get_decision(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return bootstrap.services().applications.decision(principal, application_id)
 
 
 @endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
           summary="The agency queries made for the application: agency, member id, officer, time, outcome",
-          response=out.AccessLogOut)
+          response=out.AccessLogOut,
+          action=access.ACCESS_LOG_READ)
 def get_access_log(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return {"items": bootstrap.services().applications.access_log(principal, application_id)}
 
 
 @endpoint(bp, "/applications/{application_id}/collect", "POST", tag="applications", status=202,
           summary="Run evidence collection again for an application in review (e.g. after an agency recovered)",
-          body=RerunIn, example=examples.RERUN, responses=_NOT_IN_REVIEW, response=out.RestartOut)
+          body=RerunIn, example=examples.RERUN, responses=_NOT_IN_REVIEW, response=out.RestartOut,
+          action=access.EVIDENCE_COLLECT)
 def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.rerun_collection(principal, application_id, body.note)
     return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
@@ -105,7 +113,8 @@ def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id
 @endpoint(bp, "/applications/{application_id}/evidence", "POST", tag="applications", status=202,
           summary="Enter an unavailable agency's facts by hand, with a justification; the decision follows",
           body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses=_NOT_IN_REVIEW,
-          response=out.RestartOut)
+          response=out.RestartOut,
+          action=access.EVIDENCE_MANUAL)
 def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.enter_evidence(
         principal, application_id, body.agency, body.fragment.model_dump(exclude_none=True), body.justification)
@@ -114,7 +123,8 @@ def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, applica
 
 @endpoint(bp, "/overdue-applications", "GET", tag="applications",
           summary="Undecided applications past their 3-working-day due date, in the caller's scope",
-          query=(CYCLE_MONTH, LIMIT, CURSOR), response=out.ApplicationPage)
+          query=(CYCLE_MONTH, LIMIT, CURSOR), response=out.ApplicationPage,
+          action=access.APPLICATION_LIST)
 def overdue_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
     cycle = query_param(request, "cycle_month")
     page = bootstrap.services().applications.overdue(

@@ -35,8 +35,8 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.domain import identifiers
-from chalicelib.domain.access import Principal
-from chalicelib.domain.errors import PayloadTooLarge, SpsrError, UnsupportedMediaType, ValidationFailed
+from chalicelib.domain.access import Action, Principal, authorize
+from chalicelib.domain.errors import Forbidden, PayloadTooLarge, SpsrError, UnsupportedMediaType, ValidationFailed
 
 logger = Logger(service="spsr-api")
 
@@ -138,6 +138,7 @@ class Operation:
     status: int = 200
     public: bool = False
     responses: dict[int, str] = field(default_factory=dict)
+    action: Action | None = None  # what the caller must be allowed (domain/access.py); None on public routes
     response: type[BaseModel] | None = None
     max_body: int = MAX_BODY_BYTES
     headers: tuple[tuple[str, str], ...] = ()  # required request headers: (name, pattern)
@@ -276,17 +277,20 @@ Handler = Callable[..., Any]
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
              body: type[BaseModel] | None = None, example: dict[str, Any] | None = None,
              query: tuple[Param | tuple[str, str], ...] = (), status: int = 200, public: bool = False,
-             responses: dict[int, str] | None = None, response: type[BaseModel] | None = None,
-             max_body: int = MAX_BODY_BYTES, headers: tuple[tuple[str, str], ...] = (),
+             responses: dict[int, str] | None = None, action: Action | None = None,
+             response: type[BaseModel] | None = None, max_body: int = MAX_BODY_BYTES,
+             headers: tuple[tuple[str, str], ...] = (),
              authenticate: Callable[[Request], None] | None = None) -> Callable[[Handler], Handler]:
     """Registers a route whose handler receives (request, principal, body, **path params).
 
-    ``response`` is the pydantic model of the success body; ``authenticate`` is a public route's own
-    check, run before the body is parsed (the bank callback's signature headers).
+    Every route with a token names its ``action``; the role is checked here, before the body is read,
+    and the service checks the same action against the record's location. ``response`` is the pydantic
+    model of the success body; ``authenticate`` is a public route's own check, run before the body is
+    parsed (the bank callback's signature headers).
     """
     params_ = tuple(_as_param(q) for q in query)
     OPERATIONS.append(Operation(method, path, summary, tag, body, example, params_, status, public,
-                                responses or {}, response, max_body, headers))
+                                responses or {}, action, response, max_body, headers))
 
     def decorate(fn: Handler) -> Handler:
         # Chalice answers a Content-Type it does not expect itself, in its own shape and letting a
@@ -303,6 +307,9 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                     check_size(request, max_body)
                 if not public:
                     principal = bootstrap.services().tokens.verify(request.headers.get("authorization"))
+                    if action is None:  # fail closed; tests/api/test_access_matrix.py catches it first
+                        raise Forbidden(f"route {method} {path} names no access action", code="role_not_allowed")
+                    authorize(principal, action)
                 elif authenticate is not None:
                     authenticate(request)
                 check_params(request, params_, params)

@@ -15,6 +15,7 @@ import jwt
 
 from chalicelib.config import Settings
 from chalicelib.domain.access import ROLES, SCOPE_LEVEL
+from chalicelib.domain.identifiers import SCOPE_FORMATS, is_well_formed_scope
 
 
 def issue(role: str, scope: str = "", *, subject: str | None = None, ttl_seconds: int = 8 * 3600,
@@ -23,6 +24,8 @@ def issue(role: str, scope: str = "", *, subject: str | None = None, ttl_seconds
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if SCOPE_LEVEL[role] != "national" and not scope:
         raise ValueError(f"role {role} needs a scope ({SCOPE_LEVEL[role]} code)")
+    if not is_well_formed_scope(SCOPE_LEVEL[role], scope):  # the API would refuse it as invalid_token
+        raise ValueError(f"the scope of role {role} is a {SCOPE_LEVEL[role]} code: {SCOPE_FORMATS[SCOPE_LEVEL[role]]}")
     settings = settings or Settings.from_env()
     if not settings.jwt_secret:
         raise ValueError("no local signing secret: this stage verifies Cognito tokens")

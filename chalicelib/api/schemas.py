@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import phonenumbers
+from jsonschema import Draft202012Validator
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -352,15 +354,55 @@ class RerunIn(Strict):
     note: str = Field(min_length=3, max_length=500)
 
 
+_EVIDENCE_STRING_MAX = 64  # ids, codes: the evidence document carries no free text
+_EVIDENCE_ARRAY_MAX = 120  # 40 members, 12 months of a few income sources
+
+
+def _bounded(node: Any) -> Any:
+    """The contract's schema with a length bound on every unbounded string and array (the edge's limit)."""
+    if isinstance(node, list):
+        return [_bounded(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _bounded(v) for k, v in node.items()}
+    if out.get("type") == "string" and not {"pattern", "enum", "format", "maxLength", "const"} & set(out):
+        out["maxLength"] = _EVIDENCE_STRING_MAX
+    if out.get("type") == "array" and "maxItems" not in out:
+        out["maxItems"] = _EVIDENCE_ARRAY_MAX
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bounded_evidence() -> dict[str, Any]:
+    bounded: dict[str, Any] = _bounded(assessment_schema())
+    return bounded
+
+
+@lru_cache(maxsize=1)
+def _evidence_bounds() -> Draft202012Validator:
+    return Draft202012Validator(_bounded_evidence())
+
+
+def _evidence_within_bounds(value: dict[str, Any]) -> dict[str, Any]:
+    # Only the bounds are checked here; the rules validate the document itself (code invalid_evidence).
+    for error in _evidence_bounds().iter_errors({"evidence": value}):
+        if error.validator in ("maxLength", "maxItems"):
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in list(error.absolute_path)[1:])
+            raise PydanticCustomError("string_too_long" if error.validator == "maxLength" else "too_many_items",
+                                      f"evidence{where} is longer than the document allows")
+    return value
+
+
 def evidence_json_schema() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The evidence document's JSON schema (``rules/assessment.schema.json``) and its definitions, with the
-    references renamed for the OpenAPI document's components (``Evidence_<name>``)."""
-    text = json.dumps(assessment_schema()).replace('"#/$defs/', '"#/components/schemas/Evidence_')
+    """The evidence document's JSON schema (``rules/assessment.schema.json``, with the edge's bounds) and
+    its definitions, with the references renamed for the OpenAPI document's components (``Evidence_<name>``)."""
+    text = json.dumps(_bounded_evidence()).replace('"#/$defs/', '"#/components/schemas/Evidence_')
     full = json.loads(text)
     return full["properties"]["evidence"], {f"Evidence_{k}": v for k, v in full["$defs"].items()}
 
 
 class AssessmentPreviewIn(Strict):
-    evidence: Annotated[dict[str, Any], Field(max_length=40), WithJsonSchema(evidence_json_schema()[0])] = Field(
+    evidence: Annotated[dict[str, Any], Field(max_length=40), AfterValidator(_evidence_within_bounds),
+                        WithJsonSchema(evidence_json_schema()[0])] = Field(
         description="an evidence document (rules/assessment.schema.json); the period is 2024-01 or later and "
                     "birth dates are not after it")

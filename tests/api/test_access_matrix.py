@@ -116,7 +116,9 @@ def _seed(settings: Settings) -> World:
         assert other_created.status_code == 201, other_created.body
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     DynamoDecisionRepository(dynamodb, settings.applications_table).add(
-        app_id, 1, {"decision": {"eligible": False}, "rules_version": "matrix"})
+        app_id, 1, {"attempt": 1, "decision": {"period": "2026-12", "per_capita_income": 0, "threshold": 0,
+                                                "programmes": {}},
+                    "explanation": {}, "rules_version": "matrix", "decided_at": "2026-12-01T00:00:00+00:00"})
     districts = {IN_SCOPE["district"]: DistrictState("1726", 3, 900_000),
                  OUT_OF_SCOPE["district"]: DistrictState("1726", 2, 600_000),
                  "1703401": DistrictState("1703", 1, 300_000)}
@@ -150,7 +152,7 @@ def _request(op: Operation, role: str, world: World) -> tuple[str, str | None, b
     values = world.path_values()
     path = op.path.format(**{name: values[name] for name in _path_params(op.path)})
     level = access.SCOPE_LEVEL[role]
-    names_area = any(name == level for name, _ in op.query)
+    names_area = any(param.name == level for param in op.query)
     if names_area:  # a listing filtered to the seeded family's area at the role's level
         path += f"?{level}={IN_SCOPE[level]}"
     body = json.dumps(op.example) if op.body is not None else None

@@ -223,3 +223,17 @@ def test_a_replay_is_caught_on_the_normalised_signature() -> None:
     assert first["changed"] == 5
     assert (upper.value.code, spaced.value.code) == ("replayed_callback", "bad_signature")
     assert world.sms.sent == sent
+
+
+def test_the_calculators_evidence_is_bounded_like_its_documented_schema(token) -> None:
+    """Given the documented evidence example, When a member id is 65 characters long, Then 400 too_long on
+    that field; the example itself is decided."""
+    staff = token("mahalla_worker", examples.EXAMPLE_MAHALLA)
+    long_id = copy.deepcopy(examples.ASSESSMENT_PREVIEW)
+    long_id["evidence"]["members"][0]["id"] = "m" * 65
+    with Client(app) as client:
+        refused = client.http.post("/assessments/preview", body=json.dumps(long_id), headers=staff)
+        decided = client.http.post("/assessments/preview", body=json.dumps(examples.ASSESSMENT_PREVIEW),
+                                   headers=staff)
+    assert _error(refused) == (400, "too_long") and refused.json_body["error"]["field"] == "evidence"
+    assert decided.status_code == 200 and decided.json_body["rules_version"]

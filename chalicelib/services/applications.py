@@ -154,6 +154,9 @@ class ApplicationService:
         if principal.role not in MANUAL_EVIDENCE_ROLES:
             raise Forbidden(f"role {principal.role} cannot enter evidence by hand: staff only", code="role_not_allowed")
         require_write(principal, app.address, app.household_id, "this application")
+        if app.status != "needs_review":
+            raise Conflict(f"application {app.application_id} is {app.status}; facts are entered for one in review",
+                           field="status", code="invalid_transition")
         known = {m.person_id for m in app.members}
         window = {months.add(app.cycle_month, k) for k in (-3, -2, -1)}
         by_person: dict[str, PersonFacts] = {}

@@ -10,7 +10,7 @@ started another) stops with ``StaleRun``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -41,6 +41,27 @@ SYSTEM = "workflow"
 APPROVER_ROLES = ("pension_fund_officer", "district_admin")
 
 Assessor = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The collection step's result: where the evidence is, and which sources are still missing."""
+
+    application_id: str
+    attempt: int
+    evidence_key: str
+    missing: tuple[MissingSource, ...]
+    calls: Mapping[str, tuple[int, str]]  # agency -> (attempts, outcome)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step's JSON output (the state machine reads ``complete``, ``missing`` and ``evidence_key``)."""
+        return {"application_id": self.application_id, "attempt": self.attempt, "complete": self.complete,
+                "missing": [m.to_dict() for m in self.missing], "evidence_key": self.evidence_key,
+                "calls": {name: {"attempts": n, "outcome": outcome} for name, (n, outcome) in self.calls.items()}}
 
 
 class StaleRun(SpsrError):
@@ -99,7 +120,7 @@ class WorkflowService:
             self._tell(app, "received", "received", {"due": app.due_date})
         return {"application_id": application_id, "attempt": attempt}
 
-    def collect(self, application_id: str, attempt: int) -> dict[str, Any]:
+    def collect(self, application_id: str, attempt: int) -> Collected:
         app = self._current(application_id, attempt)
         result = collect_evidence(app.collection_request(), self._agencies(), self._access_log,
                                   manual={m.agency: m.as_agency_facts() for m in app.manual_evidence},
@@ -111,9 +132,8 @@ class WorkflowService:
                                                  "missing": [s.agency for s in result.missing_sources],
                                                  "entered_by_hand": list(result.manual_used),
                                                  "duration_ms": result.duration_ms})
-        return {"application_id": application_id, "attempt": attempt, "complete": result.complete,
-                "missing": [s.to_dict() for s in result.missing_sources], "evidence_key": key,
-                "calls": {name: {"attempts": s.attempts, "outcome": s.outcome} for name, s in result.stats.items()}}
+        return Collected(application_id, attempt, key, tuple(result.missing_sources),
+                         {name: (s.attempts, s.outcome) for name, s in result.stats.items()})
 
     def needs_review(self, application_id: str, attempt: int, missing: Sequence[MissingSource] = (),
                      error_name: str | None = None) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def begin_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @bp.lambda_function(name="collect_evidence")
 def collect_evidence(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
-    return bootstrap.services().workflow.collect(step.application_id, step.attempt)
+    return bootstrap.services().workflow.collect(step.application_id, step.attempt).to_dict()
 
 
 @bp.lambda_function(name="assess_application")

@@ -17,7 +17,7 @@ from chalicelib.config import Settings
 from chalicelib.domain.access import Principal
 from chalicelib.domain.applications import Application
 from chalicelib.domain.errors import Conflict, Forbidden, ValidationFailed
-from chalicelib.domain.evidence import AgencyFacts, IncomeFact, MissingSource, PersonFacts
+from chalicelib.domain.evidence import AgencyFacts, IncomeFact, PersonFacts
 from chalicelib.services.applications import ApplicationService
 from chalicelib.services.assessment import assess
 from chalicelib.services.intake import IntakeService
@@ -106,10 +106,9 @@ def _run(world: World, attempt: int) -> dict:
     app_id = _only(world).application_id
     world.workflow.begin(app_id, attempt)
     collected = world.workflow.collect(app_id, attempt)
-    if not collected["complete"]:
-        missing = tuple(MissingSource.from_dict(m) for m in collected["missing"])
-        return world.workflow.needs_review(app_id, attempt, missing)
-    world.workflow.assess(app_id, attempt, collected["evidence_key"])
+    if not collected.complete:
+        return world.workflow.needs_review(app_id, attempt, collected.missing)
+    world.workflow.assess(app_id, attempt, collected.evidence_key)
     recorded = world.workflow.record(app_id, attempt)
     world.workflow.notify(app_id, attempt)
     return recorded
@@ -240,3 +239,25 @@ def test_manual_facts_that_leave_the_family_ineligible_need_no_second_officer(wo
     stored = world.decisions.latest(app.application_id)
     assert stored is not None and stored.approval.status == "not_required" and stored.manual_evidence
 
+
+
+def test_manual_facts_and_decisions_survive_the_stored_form() -> None:
+    from chalicelib.adapters import codec
+    from chalicelib.domain.decisions import ManualFactsUsed, Outcome, decided, second_officer
+    from chalicelib.domain.evidence import ManualEvidence
+
+    facts = {"p-1": PersonFacts(birth_date=date(1990, 1, 2), sex="F", death_date=date(2026, 1, 1),
+                                parent_pinfls=("31505880123456",)),
+             "p-2": PersonFacts(incomes=[IncomeFact("2026-10", "salary", 5)], alimony_paid=[("2026-09", 7)],
+                                vehicles=[{"type": "truck", "manufactured_year": 2001, "owner_id": "p-2",
+                                           "adapted_for_disability": False}])}
+    manual = ManualEvidence("civil_registry", facts, "why", "doc-1", "w-1", "mahalla_worker", "2026-11-10T09:00:00")
+    assert codec.manual_from(codec.manual_to(manual)) == manual
+    outcome = Outcome.from_dict({"period": "2026-11", "per_capita_income": 0, "threshold": 669_000, "programmes": {
+        "child_allowance": {"eligible": True, "monthly_amount": 400_000, "months": 12, "lump_sum": 0, "reasons": []}}})
+    used = (ManualFactsUsed("tax", "w-1", "mahalla_worker", "2026-11-10T09:00:00", "doc-1"),)
+    pending = decided("app-1", 2, outcome, {"members": 4}, "r1", "evidence/app-1/0002.json", "2026-11-10", used)
+    approved = second_officer(pending, "o-2", "district_admin", "2026-11-11", approve=True, note="ok")
+    for d in (pending, approved):
+        assert codec.decision_from(codec.decision_to(d)) == d
+    assert pending.approval.status == "pending" and not pending.final and approved.final

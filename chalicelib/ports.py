@@ -90,6 +90,10 @@ class UploadTicket:
 class DocumentStore(Protocol):
     def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket: ...
 
+    def exists(self, key: str) -> bool:
+        """Has a document been uploaded under ``key``?"""
+        ...
+
 
 class AssignmentRepository(Protocol):
     def add_all(self, assignments: list[Assignment]) -> int:

@@ -114,10 +114,14 @@ class FakeApplications:
 class FakeDocumentStore:
     def __init__(self) -> None:
         self.tickets: list[tuple[str, str, int]] = []
+        self.uploaded: set[str] = set()  # keys a client has uploaded to
 
     def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket:
         self.tickets.append((key, content_type, max_bytes))
         return UploadTicket(url="https://uploads.example/" + key, fields={"key": key}, expires_in=expires_in)
+
+    def exists(self, key: str) -> bool:
+        return key in self.uploaded
 
 
 class FakeDecisions:

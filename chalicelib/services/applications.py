@@ -181,9 +181,13 @@ class ApplicationService:
             by_person[person_id] = replace(
                 person_facts, vehicles=[{**v, "owner_id": person_id} for v in person_facts.vehicles],
                 real_estate=[{**e, "owner_id": person_id} for e in person_facts.real_estate])
-        if document_id not in {d.document_id for d in app.documents}:
+        document = next((d for d in app.documents if d.document_id == document_id), None)
+        if document is None:
             raise ValidationFailed("not a document of this application (upload it first)", field="document_id",
                                    code="unknown_document")
+        if not self._documents.exists(document.s3_key):
+            raise ValidationFailed("the document has not been uploaded yet", field="document_id",
+                                   code="document_not_uploaded")
         manual = ManualEvidence(agency=agency, facts=by_person, justification=justification, document_id=document_id,
                                 entered_by=principal.subject, entered_role=principal.role, entered_at=self._now())
         app = replace(app, manual_evidence=(*[m for m in app.manual_evidence if m.agency != agency], manual))

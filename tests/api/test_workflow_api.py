@@ -53,6 +53,10 @@ def _in_review(client: Client, headers: dict[str, str]) -> tuple[dict, str]:
     repo.save(replace(stored, status="needs_review", version=stored.version + 1), stored.version)
     upload = client.http.post(f"/applications/{created['application_id']}/documents",
                               body=json.dumps(examples.DOCUMENT_UPLOAD), headers=headers)
+    # the client posts the file to the presigned URL (here straight to moto's bucket)
+    settings = bootstrap.services().settings
+    boto3.client("s3", region_name=settings.region).put_object(
+        Bucket=settings.documents_bucket, Key=upload.json_body["upload"]["fields"]["key"], Body=b"%PDF-1.7")
     return created, upload.json_body["document_id"]
 
 
@@ -97,6 +101,10 @@ def test_manual_evidence_is_checked_before_anything_is_stored(token) -> None:
                                        headers=worker)
         other_document = client.http.post(path, body=json.dumps(dict(body, document_id="doc-elsewhere")),
                                           headers=worker)
+        announced = client.http.post(f"/applications/{created['application_id']}/documents",
+                                     body=json.dumps(examples.DOCUMENT_UPLOAD), headers=worker).json_body
+        not_uploaded = client.http.post(path, body=json.dumps(dict(body, document_id=announced["document_id"])),
+                                        headers=worker)
         unknown_fact = client.http.post(path, body=json.dumps(dict(body, members=[
             dict(body["members"][0], salary_band="low")])), headers=worker)
         accepted = client.http.post(path, body=_manual(created, doc), headers=worker)
@@ -108,6 +116,7 @@ def test_manual_evidence_is_checked_before_anything_is_stored(token) -> None:
     assert no_document.status_code == 400 and no_document.json_body["error"]["field"] == "document_id"
     assert other_document.json_body["error"] == {"code": "unknown_document", "field": "document_id",
                                                  "message": "not a document of this application (upload it first)"}
+    assert not_uploaded.status_code == 400 and not_uploaded.json_body["error"]["code"] == "document_not_uploaded"
     assert unknown_fact.status_code == 400 and unknown_fact.json_body["error"]["code"] == "unknown_field"
     assert accepted.status_code == 202 and accepted.json_body["attempt"] == 2
     # a second entry for the same agency (the run has not begun yet) replaces the first

@@ -52,6 +52,7 @@ class World:
     sms: FakeSms
     starts: FakeWorkflow
     agency_state: dict[str, bool]
+    documents: FakeDocumentStore
 
 
 def _agencies(world_state: dict[str, bool]) -> list[FakeAgency]:
@@ -89,12 +90,13 @@ def world() -> World:
     decisions, assignments, sms, starts = FakeDecisions(), FakeAssignments(), FakeSms(), FakeWorkflow()
     state = {"tax_down": True}
     agencies = _agencies(state)
-    applications = ApplicationService(apps, FakeDocumentStore(), clock, ids, settings, starts, decisions,
+    documents = FakeDocumentStore()
+    applications = ApplicationService(apps, documents, clock, ids, settings, starts, decisions,
                                       InMemoryAccessLog())
     workflow = WorkflowService(apps, decisions, assignments, FakeEvidenceStore(), sms, lambda: agencies,
                                InMemoryAccessLog(), assess, clock, settings)
     IntakeService(households, apps, clock, ids, settings, starts).submit(WORKER, application_request())
-    return World(applications, workflow, apps, decisions, assignments, sms, starts, state)
+    return World(applications, workflow, apps, decisions, assignments, sms, starts, state, documents)
 
 
 def _only(world: World) -> Application:
@@ -118,6 +120,7 @@ def _in_review_with_a_document(world: World) -> tuple[Application, str]:
     assert _run(world, 1)["status"] == "needs_review"
     app = _only(world)
     ref, _ = world.applications.request_upload(WORKER, app.application_id, "income_statement", "application/pdf", 1000)
+    world.documents.uploaded.add(ref.s3_key)  # the client posted the file to its presigned URL
     return _only(world), ref.document_id
 
 
@@ -171,6 +174,12 @@ def test_the_document_must_belong_to_the_application(world: World) -> None:
         world.applications.enter_evidence(WORKER, app.application_id, "tax", _zero_tax(app), "tax service down",
                                           "doc-of-someone-else")
     assert (err.value.field, err.value.code) == ("document_id", "unknown_document")
+    # and must have been uploaded, not only announced
+    ref, _ = world.applications.request_upload(WORKER, app.application_id, "other", "application/pdf", 1000)
+    with pytest.raises(ValidationFailed) as err:
+        world.applications.enter_evidence(WORKER, app.application_id, "tax", _zero_tax(app), "tax service down",
+                                          ref.document_id)
+    assert (err.value.field, err.value.code) == ("document_id", "document_not_uploaded")
 
 
 def test_eligible_on_manual_facts_waits_for_a_second_officer(world: World) -> None:

@@ -181,6 +181,8 @@ def _in_review_with_a_document(client: Client, agencies, h: SynthHousehold, work
     upload = client.http.post(f"/applications/{created['application_id']}/documents", headers=worker,
                               body=json.dumps({"kind": "income_statement", "content_type": "application/pdf",
                                                "size_bytes": 120_000}))
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=Settings.from_env().documents_bucket, Key=upload.json_body["upload"]["fields"]["key"], Body=b"%PDF")
     in_review = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
     assert in_review["status"] == "needs_review" and upload.status_code == 201
     return in_review, upload.json_body["document_id"]

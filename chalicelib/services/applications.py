@@ -8,12 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.config import Settings
-from chalicelib.domain import geography, months
-from chalicelib.domain.access import Principal, require_personal_data_access, require_read, require_write
+from chalicelib.domain import access, geography, months
+from chalicelib.domain.access import Action, Principal, Target, authorize, reach
 from chalicelib.domain.applications import Application, DocumentRef, StatusChange
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
 from chalicelib.domain.decisions import Decision
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.evidence import ManualEvidence, PersonFacts, unsupplied
 from chalicelib.ports import (
     AccessLogReader,
@@ -27,11 +27,6 @@ from chalicelib.ports import (
     UploadTicket,
     Workflow,
 )
-
-LEVEL_ORDER = ("mahalla", "district", "region")
-# Who may enter an agency's facts by hand: staff, never the family itself (issue 8; the access
-# table's ``evidence.manual`` action).
-MANUAL_EVIDENCE_ROLES = ("mahalla_worker", "pension_fund_officer", "district_admin")
 
 
 class ApplicationService:
@@ -47,27 +42,23 @@ class ApplicationService:
         self._ids = ids
         self._settings = settings
 
-    def get(self, principal: Principal, application_id: str) -> Application:
+    def get(self, principal: Principal, application_id: str,
+            action: Action = access.APPLICATION_READ) -> Application:
         app = self._applications.get(application_id)
         if app is None:
             raise NotFound("application not found", field="application_id")
-        require_read(principal, app.address, app.household_id, "application")
+        authorize(principal, action, Target.of_record(app.address, app.household_id), "application")
         return app
 
     def list(self, principal: Principal, *, region: str | None = None, district: str | None = None,
              mahalla: str | None = None, cycle_month: str | None = None, status: str | None = None,
              limit: int = 50, cursor: str | None = None) -> Page:
-        require_personal_data_access(principal)
+        authorize(principal, access.APPLICATION_LIST)
         level, code = _narrowest(region, district, mahalla)
-        if principal.level == "household":
-            if level != "national":
-                raise Forbidden("a citizen lists their own applications only", code="out_of_scope")
-            level, code = "household", principal.scope
-        elif principal.level != "national":
-            if level == "national":
-                level, code = principal.level, principal.scope
-            elif not _within(level, code, principal.level, principal.scope):
-                raise Forbidden("the filter is outside this token's scope", field=level, code="out_of_scope")
+        if level == "national":  # no filter: the caller's own reach
+            level, code = reach(principal, access.APPLICATION_LIST)
+        else:
+            authorize(principal, access.APPLICATION_LIST, Target.area(level, code), "the filter", field=level)
         if level == "national" and not cycle_month:
             cycle_month = self._current_cycle()
         query = ApplicationQuery(level=level, code=code, cycle_month=cycle_month, status=status,
@@ -87,23 +78,19 @@ class ApplicationService:
 
     def statistics(self, principal: Principal, cycle_month: str | None) -> dict[str, object]:
         """Counts per region, status and programme: no personal data, open to analysts."""
-        if principal.role not in ("ministry_analyst", "auditor", "region_admin", "district_admin"):
-            raise Forbidden(f"role {principal.role} cannot read statistics", code="role_not_allowed")
+        level, _ = reach(principal, access.STATISTICS_READ)
         month = cycle_month or self._current_cycle()
         counts = self._applications.count_by(month)
-        if principal.level == "region":
-            counts = {k: v for k, v in counts.items() if k[0] == principal.scope}
-        elif principal.level == "district":
-            region = geography.region_of_district(principal.scope)
-            counts = {k: v for k, v in counts.items() if region is not None and k[0] == region.code}
+        if level != "national":
+            counts = {k: v for k, v in counts.items()
+                      if access.permits(principal, access.STATISTICS_READ, Target.area("region", k[0]))}
         rows = [{"region_code": r, "status": s, "programme": p, "applications": n}
                 for (r, s, p), n in sorted(counts.items())]
         return {"cycle_month": month, "rows": rows, "total": sum(counts.values())}
 
     def request_upload(self, principal: Principal, application_id: str, kind: str, content_type: str,
                        size_bytes: int) -> tuple[DocumentRef, UploadTicket]:
-        app = self.get(principal, application_id)
-        require_write(principal, app.address, app.household_id, "this application")
+        app = self.get(principal, application_id, access.DOCUMENT_UPLOAD)
         if content_type not in self._settings.document_content_types:
             raise ValidationFailed(
                 f"content type must be one of {', '.join(self._settings.document_content_types)}",
@@ -123,7 +110,7 @@ class ApplicationService:
 
     def decision(self, principal: Principal, application_id: str) -> tuple[Application, Decision]:
         """The latest decision with its explanation, for staff and the grievance officer."""
-        app = self.get(principal, application_id)
+        app = self.get(principal, application_id, access.DECISION_READ)
         stored = self._decisions.latest(app.application_id) if self._decisions else None
         if stored is None:
             raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
@@ -131,29 +118,25 @@ class ApplicationService:
 
     def access_log(self, principal: Principal, application_id: str) -> Sequence[dict[str, Any]]:
         """Which agency was asked about which member, when, on whose behalf, with what outcome."""
-        app = self.get(principal, application_id)
+        app = self.get(principal, application_id, access.ACCESS_LOG_READ)
         return self._access_log.for_application(app.application_id) if self._access_log else []
 
     def rerun_collection(self, principal: Principal, application_id: str, note: str) -> Application:
         """Staff start the workflow again for an application in review (after an agency recovered)."""
-        app = self.get(principal, application_id)
-        require_write(principal, app.address, app.household_id, "this application")
+        app = self.get(principal, application_id, access.EVIDENCE_COLLECT)
         return self._restart(principal, app, note)
 
     def enter_evidence(self, principal: Principal, application_id: str, agency: str,
                        facts: Sequence[tuple[str, PersonFacts]], justification: str, document_id: str) -> Application:
         """Staff enter an unavailable agency's facts by hand and decide again.
 
-        Only staff (``MANUAL_EVIDENCE_ROLES``); only the facts ``agency`` supplies
+        Only staff (the access table's ``evidence.manual``); only the facts ``agency`` supplies
         (``domain.evidence.SUPPLIED``), per member of the application, for the income months of its
         cycle; with a justification and a document uploaded to this application. Nothing is
         stored unless every check passes. An eligible decision resting on these facts waits for a
         second officer (``WorkflowService.approve``).
         """
-        app = self.get(principal, application_id)
-        if principal.role not in MANUAL_EVIDENCE_ROLES:
-            raise Forbidden(f"role {principal.role} cannot enter evidence by hand: staff only", code="role_not_allowed")
-        require_write(principal, app.address, app.household_id, "this application")
+        app = self.get(principal, application_id, access.EVIDENCE_MANUAL)
         if app.status != "needs_review":
             raise Conflict(f"application {app.application_id} is {app.status}; facts are entered for one in review",
                            field="status", code="invalid_transition")
@@ -232,18 +215,3 @@ def _narrowest(region: str | None, district: str | None, mahalla: str | None) ->
         return "region", region
     return "national", ""
 
-
-def _within(level: str, code: str, scope_level: str, scope: str) -> bool:
-    """Is the area (level, code) inside the principal's area (scope_level, scope)?"""
-    if scope_level == "national":
-        return True
-    if LEVEL_ORDER.index(level) > LEVEL_ORDER.index(scope_level):
-        return False  # a wider area than the scope
-    current_level, current = level, code
-    while current_level != scope_level:
-        parent = geography.district_of_mahalla(current) if current_level == "mahalla" \
-            else geography.region_of_district(current)
-        if parent is None:
-            return False
-        current, current_level = parent.code, "district" if current_level == "mahalla" else "region"
-    return current == scope

@@ -17,12 +17,12 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.agency_ports import AccessLogPort, AgencyClient
 from chalicelib.config import Settings
-from chalicelib.domain import months
-from chalicelib.domain.access import Principal, require_read, require_write
+from chalicelib.domain import access, months
+from chalicelib.domain.access import Principal, Target, authorize
 from chalicelib.domain.applications import Application, transition
 from chalicelib.domain.assignments import Assignment, from_decision
 from chalicelib.domain.decisions import Decision, ManualFactsUsed, Outcome, decided, second_officer
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, SpsrError
+from chalicelib.domain.errors import Conflict, NotFound, SpsrError
 from chalicelib.domain.evidence import CollectedEvidence, MissingSource
 from chalicelib.ports import (
     ApplicationRepository,
@@ -36,9 +36,6 @@ from chalicelib.services.evidence_collection import collect_evidence
 
 logger = Logger(service="spsr-workflow")
 SYSTEM = "workflow"
-# Who may approve or reject, as the second officer, a decision made eligible by facts entered by
-# hand (the access table's ``decision.approve`` action); never the officer who entered them.
-APPROVER_ROLES = ("pension_fund_officer", "district_admin")
 
 Assessor = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -238,10 +235,7 @@ class WorkflowService:
         app = self._applications.get(application_id)
         if app is None:
             raise NotFound("application not found", field="application_id")
-        require_read(principal, app.address, app.household_id, "application")
-        if principal.role not in APPROVER_ROLES:
-            raise Forbidden(f"role {principal.role} cannot approve decisions", code="role_not_allowed")
-        require_write(principal, app.address, app.household_id, "this application")
+        authorize(principal, access.DECISION_APPROVE, Target.of_record(app.address, app.household_id), "application")
         stored = self._decisions.latest(application_id)
         if app.status != "awaiting_approval" or stored is None or stored.attempt != app.attempt:
             raise Conflict(f"application {application_id} is {app.status}, not awaiting approval", field="status",

@@ -1,4 +1,6 @@
-"""The per-application workflow's steps: begin, collect evidence, assess, record, notify, review.
+"""The per-application workflow's steps: begin, collect evidence, assess, record, notify, review;
+and the second officer's approval or rejection of a decision made eligible by facts entered by hand
+(``approve``/``reject``, called from the API: an approval records and notifies as the last steps would).
 
 Each step is called by a Step Functions task (``chalicelib/tasks/application_workflow.py``) with the
 application id and the run's ``attempt``, and each is idempotent: a retried step finds its own

@@ -6,12 +6,12 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib import bootstrap
 from chalicelib.api import examples
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import AssessmentPreviewIn
 from chalicelib.domain.access import require_personal_data_access
 from chalicelib.domain.errors import Forbidden
-from chalicelib.services.assessment import assess
 
 bp = Blueprint(__name__)
 
@@ -26,4 +26,4 @@ def preview_assessment(request: Any, principal: Any, body: AssessmentPreviewIn) 
         raise Forbidden(f"role {principal.role} cannot use the calculator", code="role_not_allowed")
     if principal.role != "ministry_analyst":
         require_personal_data_access(principal)
-    return assess(body.evidence)
+    return bootstrap.services().assess(body.evidence)

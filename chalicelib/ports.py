@@ -263,3 +263,19 @@ class AccessLogReader(Protocol):
     def for_application(self, application_id: str) -> list[dict[str, Any]]:
         """The agency queries made for an application, oldest first (ids only)."""
         ...
+
+
+class BankSecrets(Protocol):
+    """Each paying bank's callback secret (Secrets Manager on AWS, the environment locally)."""
+
+    def secret(self, bank_id: str) -> str | None:
+        """The bank's HMAC secret, None for a bank with none; ServiceMisconfigured where none can be read."""
+        ...
+
+
+class AgencyCredentials(Protocol):
+    """The credentials each agency issued the registry ({agency: {name: value}}), never logged."""
+
+    def credentials(self, agency: str) -> dict[str, str]:
+        """The agency's credentials, {} for an agency with none."""
+        ...

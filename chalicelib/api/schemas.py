@@ -11,7 +11,6 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -32,6 +31,8 @@ def _pinfl(value: str) -> str:
 
 
 def _phone(value: str) -> str:
+    import phonenumbers  # its metadata is loaded by the first phone number, not by the API's cold start
+
     try:
         number = phonenumbers.parse(value, "UZ")
     except phonenumbers.NumberParseException:

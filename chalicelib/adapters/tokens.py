@@ -3,7 +3,9 @@
 Claims read (see README "Access"): ``sub``, ``custom:role`` (or ``role``) and ``custom:scope``
 (or ``scope``), which must be the code format of the role's level (a mahalla worker's is 10 digits, a
 region admin's 4, a citizen's a household id, a national role's empty). A token that fails any
-check is refused with ``invalid_token``; why it failed is not told to the caller.
+check is refused with ``invalid_token``; why it failed is not told to the caller. A deployed stage
+whose token settings are incomplete gets ``UnconfiguredVerifier``: every token is refused with 503
+``service_misconfigured``, nothing falls back to the local secret.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ from typing import Any
 import jwt
 
 from chalicelib.domain.access import ROLES, SCOPE_LEVEL, Principal
-from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.errors import ServiceMisconfigured, Unauthorized
 from chalicelib.domain.identifiers import is_well_formed_scope
+
+
+class UnconfiguredVerifier:
+    """Stands in for the verifier where the stage lacks what verification needs: 503 for every token."""
+
+    def verify(self, authorization: str | None) -> Principal:
+        raise ServiceMisconfigured()
 
 
 class JwtVerifier:

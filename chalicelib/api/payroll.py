@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint
 from pydantic import Field
@@ -14,9 +14,20 @@ from chalicelib.api.schemas import Strict
 from chalicelib.domain import access
 from chalicelib.domain.identifiers import MONTH
 from chalicelib.domain.signatures import SIGNATURE_PATTERN, parse_headers
-from chalicelib.services.payroll import run_view
+
+if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.payroll import PayrollRun
 
 bp = Blueprint(__name__)
+
+
+def run_view(run: PayrollRun, principal: Principal | None = None) -> dict[str, Any]:
+    # The payroll service module (ISO 20022 files, lxml) is loaded by the first payroll call, so the
+    # other routes' cold start does not pay for it.
+    from chalicelib.services.payroll import run_view as view
+
+    return view(run, principal)
 
 
 class StartRunIn(Strict):

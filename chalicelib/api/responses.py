@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.schemas import Channel, Language, Programme, Relationship
 from chalicelib.domain.applications import STATUSES
+from chalicelib.domain.decisions import APPROVAL_STATUSES
 
 ApplicationStatus = Literal[STATUSES]  # type: ignore[valid-type]
 
@@ -122,9 +123,11 @@ class DocumentRefOut(Out):
 
 class ManualEvidenceOut(Out):
     agency: str
-    fragment: dict[str, Any]
+    facts: dict[str, dict[str, Any]] = Field(description="the facts entered, by person_id")
     justification: str
+    document_id: str
     entered_by: str
+    entered_role: str
     entered_at: str
 
 
@@ -200,11 +203,29 @@ class AssessmentOut(Out):
     rules_version: str
 
 
+class ManualFactsUsedOut(Out):
+    agency: str
+    entered_by: str
+    entered_role: str
+    entered_at: str
+    document_id: str
+
+
+class ApprovalOut(Out):
+    status: Literal[APPROVAL_STATUSES]  # type: ignore[valid-type]
+    by: str | None
+    role: str | None
+    at: str | None
+    note: str | None
+
+
 class DecisionOut(AssessmentOut):
     application_id: str
     status: ApplicationStatus
     attempt: int
     decided_at: str
+    manual_evidence: list[ManualFactsUsedOut] = Field(description="facts entered by hand that the decision used")
+    approval: ApprovalOut = Field(description="the second officer's approval, when facts were entered by hand")
 
 
 class AccessLogEntryOut(Out):

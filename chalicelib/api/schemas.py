@@ -18,12 +18,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-import phonenumbers
 from jsonschema import Draft202012Validator
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
+from chalicelib.domain.evidence import IncomeFact, PersonFacts
 from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
 from chalicelib.domain.identifiers import (
     DISTRICT_CODE,
@@ -61,8 +61,10 @@ def _pinfl(value: str) -> str:
 def _phone(value: str) -> str:
     if not _PHONE.fullmatch(value):
         raise PydanticCustomError("invalid_phone", "a mobile number in Uzbekistan, +998 and 9 digits, is required")
-    number = phonenumbers.parse(value, "UZ")
-    if not phonenumbers.is_valid_number(number):  # the pattern is the rule; this guards a stale pattern
+    import phonenumbers  # its metadata is loaded by the first phone number, not by the API's cold start
+
+    if not phonenumbers.is_valid_number(phonenumbers.parse(value, "UZ")):  # the pattern is the rule; this
+        # guards a stale pattern
         raise PydanticCustomError("invalid_phone", "a mobile number in Uzbekistan, +998 and 9 digits, is required")
     return value
 
@@ -104,7 +106,6 @@ def _integral(value: Any) -> Any:
 Integral = BeforeValidator(_integral)  # last in an Annotated, so the bounds stay in the JSON schema
 Month = Annotated[str, Field(pattern=MONTH)]
 Som = Annotated[int, Field(ge=0, le=10**13, description="whole som"), Integral]
-FreeForm = Annotated[dict[str, Any], Field(max_length=40)]
 
 assert set(PROGRAMMES) == set(Programme.__args__)  # type: ignore[attr-defined]
 assert set(CHANNELS) == set(Channel.__args__)  # type: ignore[attr-defined]
@@ -318,36 +319,79 @@ class AlimonyIn(Strict):
     amount: Som
 
 
-class MemberFactsIn(Strict):
-    """An agency's facts about one member, in the evidence document's terms (see assessment.schema.json)."""
+class DisabilityIn(Strict):
+    group: Literal[1, 2, 3]
+    until: date | None = None
+    condition_code: str | None = Field(default=None, max_length=20)
+
+
+class StudentIn(Strict):
+    kind: Literal["university", "college", "technical", "lyceum", "vocational", "school"]
+    full_time: bool = True
+
+
+class VehicleIn(Strict):
+    type: Literal["passenger", "truck", "bus", "motorcycle", "tractor", "trailer"]
+    manufactured_year: Annotated[int, Field(ge=1900, le=9999), Integral]
+    adapted_for_disability: bool = False
+
+
+class RealEstateIn(Strict):
+    kind: Literal["dwelling", "non_residential", "land"]
+
+
+class PersonFactsIn(Strict):
+    """One agency's facts about one member, named as the connectors name them (``PersonFacts``);
+    the service accepts only those the named agency supplies."""
 
     id: str = Field(min_length=1, max_length=64)
-    income: list[IncomeIn] | None = Field(default=None, max_length=120)
-    alimony_paid: list[AlimonyIn] | None = Field(default=None, max_length=120)
-    disability: FreeForm | None = None
-    student: FreeForm | None = None
+    incomes: list[IncomeIn] | None = Field(default=None, max_length=120)
+    alimony_paid: list[AlimonyIn] | None = Field(default=None, max_length=12)
+    birth_date: date | None = None
+    sex: Literal["M", "F"] | None = None
+    death_date: date | None = None
+    parent_pinfls: list[Pinfl] | None = Field(default=None, max_length=2)
+    disability: DisabilityIn | None = None
+    student: StudentIn | None = None
     military_conscript: bool | None = None
     detained: bool | None = None
     job_seeker_registered: bool | None = None
     employment_sector: Literal["state", "non_state", "none"] | None = None
-
-
-class AssetsIn(Strict):
-    vehicles: list[FreeForm] | None = Field(default=None, max_length=40)
-    real_estate: list[FreeForm] | None = Field(default=None, max_length=40)
+    iron_notebook: bool | None = None
+    vehicles: list[VehicleIn] | None = Field(default=None, max_length=20)
+    real_estate: list[RealEstateIn] | None = Field(default=None, max_length=20)
     securities_market_value: Som | None = None
 
+    def to_domain(self) -> PersonFacts:
+        def items(rows: list[Any] | None) -> list[dict[str, Any]]:
+            return [r.model_dump() for r in rows or []]
 
-class EvidenceFragmentIn(Strict):
-    members: list[MemberFactsIn] = Field(default_factory=list, max_length=40)
-    assets: AssetsIn | None = None
-    iron_notebook: bool | None = None
+        return PersonFacts(
+            incomes=[IncomeFact(i.month, i.source, i.amount) for i in self.incomes or []],
+            alimony_paid=[(a.month, a.amount) for a in self.alimony_paid or []],
+            birth_date=self.birth_date, sex=self.sex, death_date=self.death_date,
+            parent_pinfls=tuple(self.parent_pinfls) if self.parent_pinfls is not None else None,
+            disability=self.disability.model_dump(exclude_none=True, mode="json") if self.disability else None,
+            student=self.student.model_dump() if self.student else None,
+            military_conscript=self.military_conscript, detained=self.detained,
+            job_seeker_registered=self.job_seeker_registered, employment_sector=self.employment_sector,
+            iron_notebook=self.iron_notebook, vehicles=items(self.vehicles), real_estate=items(self.real_estate),
+            securities_market_value=self.securities_market_value)
 
 
 class ManualEvidenceIn(Strict):
     agency: AGENCIES
-    fragment: EvidenceFragmentIn
+    members: list[PersonFactsIn] = Field(min_length=1, max_length=40)
     justification: str = Field(min_length=10, max_length=1000)
+    document_id: str = Field(min_length=1, max_length=64)
+
+
+class SecondOfficerApprovalIn(Strict):
+    note: str | None = Field(default=None, max_length=500)
+
+
+class SecondOfficerRejectionIn(Strict):
+    reason: str = Field(min_length=10, max_length=1000)
 
 
 class RerunIn(Strict):

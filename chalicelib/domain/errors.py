@@ -58,3 +58,17 @@ class PayloadTooLarge(SpsrError):
 class UnsupportedMediaType(SpsrError):
     code = "unsupported_media_type"
     status = 415
+
+
+class ServiceMisconfigured(SpsrError):
+    """The deployment lacks a setting or secret it needs (or carries one it may not): 503, never a fallback.
+
+    The message tells the caller nothing about the configuration; what is missing is logged by name.
+    """
+
+    code = "service_misconfigured"
+    status = 503
+
+    def __init__(self, message: str = "the service is not configured to answer this request; the operators "
+                                      "have been told", field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field, code)

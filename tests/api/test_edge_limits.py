@@ -137,11 +137,11 @@ def test_a_string_boolean_or_fraction_for_an_integer_is_refused(token, version: 
 def test_a_string_for_a_boolean_is_refused(token) -> None:
     worker = token("mahalla_worker", examples.EXAMPLE_MAHALLA)
     body = copy.deepcopy(examples.MANUAL_EVIDENCE)
-    body["fragment"]["iron_notebook"] = "true"
+    body["members"][0]["detained"] = "true"
     with Client(app) as client:
         refused = client.http.post("/applications/app-0001/evidence", body=json.dumps(body), headers=worker)
     assert _error(refused) == (400, "invalid_boolean")
-    assert refused.json_body["error"]["field"] == "fragment.iron_notebook"
+    assert refused.json_body["error"]["field"] == "members[0].detained"
 
 
 def _token(role: str, scope: object) -> dict[str, str]:

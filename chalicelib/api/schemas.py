@@ -16,9 +16,9 @@ import json
 import re
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from jsonschema import Draft202012Validator
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -33,7 +33,6 @@ from chalicelib.domain.identifiers import (
     is_luhn_valid,
     is_well_formed_pinfl,
 )
-from chalicelib.rules.evidence import schema as assessment_schema
 
 ID_DOCUMENT = r"^[A-Z]{2}[0-9]{7}$"
 BIRTH_CERTIFICATE = r"^[A-Z]{1,4}-[A-Z]{2} ?[0-9]{7}$"
@@ -416,14 +415,20 @@ def _bounded(node: Any) -> Any:
     return out
 
 
+# Read as a file: importing chalicelib.rules would load OpenFisca into every cold start.
+_ASSESSMENT_SCHEMA = Path(__file__).resolve().parent.parent / "rules" / "assessment.schema.json"
+
+
 @lru_cache(maxsize=1)
 def _bounded_evidence() -> dict[str, Any]:
-    bounded: dict[str, Any] = _bounded(assessment_schema())
+    bounded: dict[str, Any] = _bounded(json.loads(_ASSESSMENT_SCHEMA.read_text(encoding="utf-8")))
     return bounded
 
 
 @lru_cache(maxsize=1)
-def _evidence_bounds() -> Draft202012Validator:
+def _evidence_bounds() -> Any:
+    from jsonschema import Draft202012Validator  # loaded by the first preview, not by the cold start
+
     return Draft202012Validator(_bounded_evidence())
 
 

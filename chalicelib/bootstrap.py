@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.adapters.agencies import build_agency_client, build_agency_clients
+from chalicelib.adapters.change_requests import DynamoChangeRequestRepository
 from chalicelib.adapters.dynamodb import (
     DynamoAccessLog,
     DynamoApplicationRepository,
@@ -40,6 +41,7 @@ from chalicelib.adapters.tokens import JwtVerifier
 from chalicelib.config import Settings
 from chalicelib.services import assessment
 from chalicelib.services.applications import ApplicationService
+from chalicelib.services.change_requests import ChangeRequestService
 from chalicelib.services.households import HouseholdService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.notifications import NotificationService
@@ -53,6 +55,7 @@ class Services:
     tokens: JwtVerifier
     intake: IntakeService
     households: HouseholdService
+    change_requests: ChangeRequestService
     applications: ApplicationService
     workflow: WorkflowService
     notifications: NotificationService
@@ -82,13 +85,17 @@ def build(settings: Settings) -> Services:
                                         SnsSms(aws_client("sns", settings)), clock)
     access_log = DynamoAccessLog(dynamodb, settings.audit_table)
     decisions = DynamoDecisionRepository(dynamodb, settings.applications_table)
+    change_requests = ChangeRequestService(
+        households, DynamoChangeRequestRepository(dynamodb, settings.registry_table, households), notifications,
+        clock, ids, settings.page_size_max)
     agencies = build_agency_clients(settings.agency_urls, timeout_s=settings.agency_timeout_s)
     return Services(
         settings=settings,
         tokens=JwtVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                            secret=settings.jwt_secret, jwks_url=settings.jwks_url),
         intake=IntakeService(households, applications, clock, ids, settings, workflow),
-        households=HouseholdService(households, clock, ids),
+        households=HouseholdService(households, clock, ids, change_requests),
+        change_requests=change_requests,
         applications=ApplicationService(applications, S3DocumentStore(s3, settings.documents_bucket), clock, ids,
                                         settings, workflow, decisions, access_log),
         workflow=WorkflowService(

@@ -79,3 +79,19 @@ def require_write(principal: Principal, address: Address, household_id: str, wha
         raise Forbidden(f"role {principal.role} cannot change {what}", code="role_not_allowed")
     if not covers(principal, address, household_id):
         raise Forbidden(f"{what} is outside this token's scope", code="out_of_scope")
+
+
+# Change requests (a reported change waits for a second person; ``chalicelib.domain.change_requests``).
+# action -> the roles allowed; the scope is always the household's (its district for deciders).
+CHANGE_REQUEST_ROLES: dict[str, tuple[str, ...]] = {
+    "change_request.create": WRITERS,  # a citizen for their own household; staff in scope
+    "change_request.decide": ("pension_fund_officer", "district_admin"),  # approve or reject
+}
+
+
+def require_change_request(principal: Principal, action: str, address: Address, household_id: str) -> None:
+    """May ``principal`` do ``action`` (a key of CHANGE_REQUEST_ROLES) on a request of this household?"""
+    if principal.role not in CHANGE_REQUEST_ROLES[action]:
+        raise Forbidden(f"role {principal.role} may not do {action}", code="role_not_allowed")
+    if not covers(principal, address, household_id):
+        raise Forbidden("the household is outside this token's scope", code="out_of_scope")

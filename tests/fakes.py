@@ -168,15 +168,3 @@ class FakeChangeRequests:
                 self._households.pinfls.pop(p, None)
         self.items[decided.request_id] = decided
 
-
-@dataclass
-class RecordingSms:
-    """``SmsPort`` in memory: at most one SMS per key, like the real notification service."""
-
-    sent: dict[str, tuple[str, str, str, dict[str, object]]] = field(default_factory=dict)
-
-    def send(self, key: str, phone: str, language: str, template: str, params: dict[str, object]) -> bool:
-        if key in self.sent:
-            return False
-        self.sent[key] = (phone, language, template, params)
-        return True

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.domain import geography
 from chalicelib.domain.access import (
     Principal,
+    covers,
     require_change_request,
     require_personal_data_access,
     require_read,
@@ -31,7 +32,7 @@ from chalicelib.domain.change_requests import (
     decide,
 )
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.domain.households import ChangeRecord, Household, Member, expect_version
+from chalicelib.domain.households import Address, ChangeRecord, Household, Member, expect_version
 from chalicelib.ports import (
     ChangeRequestPage,
     ChangeRequestQuery,
@@ -104,19 +105,18 @@ class ChangeRequestService:
         if principal.level == "household":
             raise Forbidden("a citizen reads their household's requests under /households/{id}/change-requests",
                             code="role_not_allowed")
+        if principal.level == "mahalla":
+            if mahalla not in (None, principal.scope):
+                raise Forbidden("the filter is outside this token's scope", field="mahalla", code="out_of_scope")
+            mahalla = principal.scope
         if mahalla is not None:
             parent = geography.district_of_mahalla(mahalla)
             if parent is None:
                 raise ValidationFailed("unknown mahalla code", field="mahalla", code="unknown_mahalla")
-            if district is not None and district != parent.code:
+            if district not in (None, parent.code):
                 raise ValidationFailed("the mahalla is not in that district", field="mahalla",
                                        code="unknown_mahalla")
             district = parent.code
-        if principal.level == "mahalla":
-            mahalla = mahalla or principal.scope
-            district = district or _district_of(principal.scope)
-            if mahalla != principal.scope:
-                raise Forbidden("the filter is outside this token's scope", field="mahalla", code="out_of_scope")
         if district is None:
             if principal.level != "district":
                 raise ValidationFailed("name the district", field="district", code="missing_field")
@@ -124,7 +124,7 @@ class ChangeRequestService:
         found = geography.district(district)
         if found is None:
             raise ValidationFailed("unknown district code", field="district", code="unknown_district")
-        if not _covers_district(principal, found.code, found.region_code):
+        if not covers(principal, Address(found.region_code, found.code, mahalla or ""), household_id=""):
             raise Forbidden("the filter is outside this token's scope", field="district", code="out_of_scope")
         return self._requests.list(ChangeRequestQuery(
             district_code=district, status=status, mahalla_code=mahalla,
@@ -227,18 +227,3 @@ class ChangeRequestService:
     def _now(self) -> str:
         return self._clock.now().isoformat(timespec="seconds")
 
-
-def _district_of(mahalla_code: str) -> str | None:
-    district = geography.district_of_mahalla(mahalla_code)
-    return district.code if district else None
-
-
-def _covers_district(principal: Principal, district_code: str, region_code: str) -> bool:
-    level = principal.level
-    if level == "national":
-        return True
-    if level == "region":
-        return region_code == principal.scope
-    if level == "district":
-        return district_code == principal.scope
-    return level == "mahalla" and _district_of(principal.scope) == district_code

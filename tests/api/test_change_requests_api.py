@@ -3,10 +3,13 @@ approves it; the maker never approves; a rejection changes nothing and tells the
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 from chalice.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import app
 from chalicelib.api import examples
@@ -157,3 +160,39 @@ def test_a_death_reported_by_a_citizen_applies_on_approval(token) -> None:
     assert approved.status_code == 200, approved.body
     assert [m["person_id"] for m in after["members"] if m["relationship"] == "head"] == [spouse]
     assert len(after["members"]) == 3
+
+
+_KIND_BODIES = [
+    examples.CHANGE_REQUEST,
+    {"kind": "phone", "version": 1, "person_id": "p-x", "phone": "+998977770022"},
+    {"kind": "address", "version": 1, "address": examples.HOUSEHOLD_PATCH["address"]},
+    {"kind": "member_moves_in", "version": 1, "member": examples.MEMBER_ADD["member"]},
+    {"kind": "member_moves_out", "version": 1, "person_id": "p-x", "new_head_person_id": "p-y"},
+    {"kind": "death", "version": 1, "person_id": "p-x", "died_on": "2026-10-30"},
+]
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**20, max_value=10**20),
+                  st.text(max_size=20), st.lists(st.integers(), max_size=2),
+                  st.sampled_from(["payout_account", "death", "p-1", "2026-13-01"]))
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> dict:
+    body = copy.deepcopy(draw(st.sampled_from(_KIND_BODIES)))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        key = draw(st.sampled_from(sorted({*body, "kind", "person_id", "died_on", "bank_account", "member"})))
+        if draw(st.booleans()):
+            body[key] = draw(_JUNK)
+        else:
+            body.pop(key, None)
+    return body
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_mutated())
+def test_mutated_change_requests_never_get_a_500(token, body: dict) -> None:
+    with Client(app) as client:
+        response = client.http.post("/households/hh-missing/change-requests", body=json.dumps(body),
+                                    headers=token("mahalla_worker", examples.EXAMPLE_MAHALLA))
+    # The household does not exist: a body that parses ends in 404, any other in a 400 with its code
+    assert response.status_code in (400, 404), response.body
+    assert response.json_body["error"]["code"] != "internal_error"

@@ -23,7 +23,8 @@ from chalicelib.services.change_requests import ChangeReport, ChangeRequestServi
 from chalicelib.services.households import HouseholdChange, HouseholdService, MemberChange
 from chalicelib.services.intake import IntakeService
 from tests.builders import WORKER, application_request
-from tests.fakes import FakeApplications, FakeChangeRequests, FakeHouseholds, FixedClock, RecordingSms, SequentialIds
+from tests.fakes import FakeApplications, FakeChangeRequests, FakeHouseholds, FixedClock, SequentialIds
+from tests.payroll_fakes import FakeSms
 
 NEW_CARD = BankAccount(kind="card", number="9860351234567896")
 OFFICER = Principal(subject="officer-1", role="pension_fund_officer", scope="1726262")
@@ -34,7 +35,7 @@ class World:
     def __init__(self) -> None:
         self.households = FakeHouseholds()
         self.requests = FakeChangeRequests(self.households)
-        self.sms = RecordingSms()
+        self.sms = FakeSms()
         ids = SequentialIds()
         self.service = ChangeRequestService(self.households, self.requests, self.sms, FixedClock(), ids)
         self.household_service = HouseholdService(self.households, FixedClock(), ids, self.service)
@@ -204,6 +205,11 @@ def test_the_queue_is_scoped(world: World) -> None:
         assert err.value.code == code
     with pytest.raises(ValidationFailed):
         world.service.list(Principal("a", "auditor", ""))  # national roles name the district
+    with pytest.raises(ValidationFailed) as err:  # a mahalla worker's list is their mahalla's district
+        world.service.list(WORKER, district="1703202")
+    assert err.value.code == "unknown_mahalla"
+    with pytest.raises(Forbidden):
+        world.service.list(WORKER, mahalla="1726262011")
     assert world.service.list(OFFICER, status="approved").items == []
 
 

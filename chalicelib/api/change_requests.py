@@ -15,6 +15,7 @@ from chalicelib.api import examples
 from chalicelib.api.http import endpoint, int_param, query_param
 from chalicelib.api.schemas import ChangeApprovalIn, ChangeCancellationIn, ChangeRejectionIn, ChangeRequestIn
 from chalicelib.api.views import change_request_view
+from chalicelib.domain import access
 from chalicelib.domain.change_requests import STATUSES
 from chalicelib.services.change_requests import ChangeReport, Outcome
 
@@ -29,14 +30,15 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
 @endpoint(bp, "/households/{household_id}/change-requests", "POST", tag="change requests", status=201,
           summary="Report a change to a household; it waits for a second person's approval",
           body=ChangeRequestIn, example=examples.CHANGE_REQUEST,
-          responses={409: "stale version, a request of this kind is pending, or the change does not apply"})
+          responses={409: "stale version, a request of this kind is pending, or the change does not apply"},
+          action=access.CHANGE_REQUEST_CREATE)
 def submit_change_request(request: Any, principal: Any, body: ChangeRequestIn, household_id: str) -> dict[str, Any]:
     report = ChangeReport(version=body.version, payload=body.to_domain(), note=body.note)
     return change_request_view(bootstrap.services().change_requests.submit(principal, household_id, report))
 
 
 @endpoint(bp, "/households/{household_id}/change-requests", "GET", tag="change requests",
-          summary="A household's change requests, oldest first")
+          summary="A household's change requests, oldest first", action=access.CHANGE_REQUEST_READ)
 def household_change_requests(request: Any, principal: Any, body: None, household_id: str) -> dict[str, Any]:
     found = bootstrap.services().change_requests.for_household(principal, household_id)
     return {"items": [change_request_view(r) for r in found]}
@@ -47,7 +49,8 @@ def household_change_requests(request: Any, principal: Any, body: None, househol
           query=(("district", "district code (district staff: their own by default)"),
                  ("mahalla", "mahalla code (mahalla workers: their own)"),
                  ("status", "one of " + ", ".join(STATUSES) + "; pending by default"),
-                 ("limit", "page size, 1 to 100"), ("cursor", "the next_cursor of the previous page")))
+                 ("limit", "page size, 1 to 100"), ("cursor", "the next_cursor of the previous page")),
+          action=access.CHANGE_REQUEST_LIST)
 def list_change_requests(request: Any, principal: Any, body: None) -> dict[str, Any]:
     page = bootstrap.services().change_requests.list(
         principal, district=query_param(request, "district"), mahalla=query_param(request, "mahalla"),
@@ -56,28 +59,32 @@ def list_change_requests(request: Any, principal: Any, body: None) -> dict[str, 
     return {"items": [change_request_view(r) for r in page.items], "next_cursor": page.cursor}
 
 
-@endpoint(bp, "/change-requests/{request_id}", "GET", tag="change requests", summary="Read one change request")
+@endpoint(bp, "/change-requests/{request_id}", "GET", tag="change requests", summary="Read one change request",
+          action=access.CHANGE_REQUEST_READ)
 def get_change_request(request: Any, principal: Any, body: None, request_id: str) -> dict[str, Any]:
     return change_request_view(bootstrap.services().change_requests.get(principal, request_id))
 
 
 @endpoint(bp, "/change-requests/{request_id}/approve", "POST", tag="change requests",
           summary="Approve a change request: the household changes now (give the household version you read)",
-          body=ChangeApprovalIn, example=examples.CHANGE_APPROVAL, responses={409: _DECIDED})
+          body=ChangeApprovalIn, example=examples.CHANGE_APPROVAL, responses={409: _DECIDED},
+          action=access.CHANGE_REQUEST_DECIDE)
 def approve_change_request(request: Any, principal: Any, body: ChangeApprovalIn, request_id: str) -> dict[str, Any]:
     return _outcome(bootstrap.services().change_requests.approve(principal, request_id, body.version, body.note))
 
 
 @endpoint(bp, "/change-requests/{request_id}/reject", "POST", tag="change requests",
           summary="Reject a change request with a reason; the household is unchanged",
-          body=ChangeRejectionIn, example=examples.CHANGE_REJECTION, responses={409: _DECIDED})
+          body=ChangeRejectionIn, example=examples.CHANGE_REJECTION, responses={409: _DECIDED},
+          action=access.CHANGE_REQUEST_DECIDE)
 def reject_change_request(request: Any, principal: Any, body: ChangeRejectionIn, request_id: str) -> dict[str, Any]:
     return _outcome(bootstrap.services().change_requests.reject(principal, request_id, body.reason, body.note))
 
 
 @endpoint(bp, "/change-requests/{request_id}/cancel", "POST", tag="change requests",
           summary="Withdraw a pending change request (whoever reported it)",
-          body=ChangeCancellationIn, example=examples.CHANGE_CANCELLATION, responses={409: _DECIDED})
+          body=ChangeCancellationIn, example=examples.CHANGE_CANCELLATION, responses={409: _DECIDED},
+          action=access.CHANGE_REQUEST_CANCEL)
 def cancel_change_request(request: Any, principal: Any, body: ChangeCancellationIn,
                           request_id: str) -> dict[str, Any]:
     return change_request_view(bootstrap.services().change_requests.cancel(principal, request_id, body.note))

@@ -13,14 +13,8 @@ from dataclasses import dataclass, replace
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.domain import geography
-from chalicelib.domain.access import (
-    Principal,
-    covers,
-    require_change_request,
-    require_personal_data_access,
-    require_read,
-)
+from chalicelib.domain import access, geography
+from chalicelib.domain.access import Action, Principal, Target, authorize
 from chalicelib.domain.change_requests import (
     STATUSES,
     AddressChange,
@@ -31,8 +25,8 @@ from chalicelib.domain.change_requests import (
     apply,
     decide,
 )
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.domain.households import Address, ChangeRecord, Household, Member, expect_version
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.households import ChangeRecord, Household, Member, expect_version
 from chalicelib.ports import (
     ChangeRequestPage,
     ChangeRequestQuery,
@@ -74,66 +68,58 @@ class ChangeRequestService:
         self._page_size_max = page_size_max
 
     # -- reading ---------------------------------------------------------------------------------
-    def _household(self, principal: Principal, household_id: str) -> Household:
+    def _household(self, principal: Principal, household_id: str, action: Action) -> Household:
         household = self._households.get(household_id)
         if household is None:
             raise NotFound("household not found", field="household_id")
-        require_read(principal, household.address, household.household_id, "household")
+        authorize(principal, action, Target.of_record(household.address, household.household_id), "household")
         return household
 
-    def _request(self, principal: Principal, request_id: str) -> tuple[ChangeRequest, Household]:
+    def _request(self, principal: Principal, request_id: str,
+                 action: Action = access.CHANGE_REQUEST_READ) -> tuple[ChangeRequest, Household]:
         request = self._requests.get(request_id)
         household = self._households.get(request.household_id) if request is not None else None
         if request is None or household is None:
             raise NotFound("change request not found", field="request_id")
-        require_read(principal, household.address, household.household_id, "change request")
+        authorize(principal, action, Target.of_record(household.address, household.household_id), "change request")
         return request, household
 
     def get(self, principal: Principal, request_id: str) -> ChangeRequest:
         return self._request(principal, request_id)[0]
 
     def for_household(self, principal: Principal, household_id: str) -> list[ChangeRequest]:
-        self._household(principal, household_id)
+        self._household(principal, household_id, access.CHANGE_REQUEST_READ)
         return self._requests.for_household(household_id)
 
     def list(self, principal: Principal, *, district: str | None = None, mahalla: str | None = None,
              status: str = "pending", limit: int = 50, cursor: str | None = None) -> ChangeRequestPage:
-        """A district's queue (or one mahalla of it), oldest first; the district defaults to the scope's."""
-        require_personal_data_access(principal)
+        """A district's queue, or one mahalla's, oldest first; by default the caller's own area."""
+        authorize(principal, access.CHANGE_REQUEST_LIST)
         if status not in STATUSES:
             raise ValidationFailed("unknown status", field="status", code="invalid_choice")
-        if principal.level == "household":
-            raise Forbidden("a citizen reads their household's requests under /households/{id}/change-requests",
-                            code="role_not_allowed")
-        if principal.level == "mahalla":
-            if mahalla not in (None, principal.scope):
-                raise Forbidden("the filter is outside this token's scope", field="mahalla", code="out_of_scope")
-            mahalla = principal.scope
         if mahalla is not None:
             parent = geography.district_of_mahalla(mahalla)
-            if parent is None:
-                raise ValidationFailed("unknown mahalla code", field="mahalla", code="unknown_mahalla")
-            if district not in (None, parent.code):
-                raise ValidationFailed("the mahalla is not in that district", field="mahalla",
+            if parent is None or district not in (None, parent.code):
+                raise ValidationFailed("unknown mahalla code, or not in that district", field="mahalla",
                                        code="unknown_mahalla")
-            district = parent.code
-        if district is None:
-            if principal.level != "district":
-                raise ValidationFailed("name the district", field="district", code="missing_field")
-            district = principal.scope
-        found = geography.district(district)
-        if found is None:
-            raise ValidationFailed("unknown district code", field="district", code="unknown_district")
-        if not covers(principal, Address(found.region_code, found.code, mahalla or ""), household_id=""):
-            raise Forbidden("the filter is outside this token's scope", field="district", code="out_of_scope")
+            target, field = Target.area("mahalla", mahalla), "mahalla"
+        elif district is not None:
+            if geography.district(district) is None:
+                raise ValidationFailed("unknown district code", field="district", code="unknown_district")
+            target, field = Target.area("district", district), "district"
+        elif principal.level in ("mahalla", "district"):
+            target, field = Target.area(principal.level, principal.scope), principal.level
+        else:
+            raise ValidationFailed("name the district", field="district", code="missing_field")
+        authorize(principal, access.CHANGE_REQUEST_LIST, target, "the filter", field=field)
+        assert target.district is not None
         return self._requests.list(ChangeRequestQuery(
-            district_code=district, status=status, mahalla_code=mahalla,
+            district_code=target.district, status=status, mahalla_code=target.mahalla,
             limit=min(limit, self._page_size_max), cursor=cursor))
 
     # -- reporting -------------------------------------------------------------------------------
     def submit(self, principal: Principal, household_id: str, report: ChangeReport) -> ChangeRequest:
-        household = self._household(principal, household_id)
-        require_change_request(principal, "change_request.create", household.address, household_id)
+        household = self._household(principal, household_id, access.CHANGE_REQUEST_CREATE)
         expect_version(household, report.version)
         payload = report.payload
         if isinstance(payload, AddressChange):
@@ -165,9 +151,7 @@ class ChangeRequestService:
 
     # -- deciding --------------------------------------------------------------------------------
     def _decidable(self, principal: Principal, request_id: str) -> tuple[ChangeRequest, Household]:
-        request, household = self._request(principal, request_id)
-        require_change_request(principal, "change_request.decide", household.address, household.household_id)
-        return request, household
+        return self._request(principal, request_id, access.CHANGE_REQUEST_DECIDE)
 
     def approve(self, principal: Principal, request_id: str, version: int, note: str | None = None) -> Outcome:
         """Applies the request to the household as it is now (``version``, the one the approver read)."""
@@ -202,7 +186,7 @@ class ChangeRequestService:
 
     def cancel(self, principal: Principal, request_id: str, note: str | None = None) -> ChangeRequest:
         """The reporter withdraws a pending request; nothing else happens."""
-        request, _ = self._request(principal, request_id)
+        request, _ = self._request(principal, request_id, access.CHANGE_REQUEST_CANCEL)
         decided = decide(request, Decision("cancel", principal.subject, principal.role, self._now(), note=note))
         self._requests.decide(decided)
         return decided

@@ -4,8 +4,8 @@ Updates name the version they were read at; a stale version is refused (409) and
 overwritten. The change record (who, when, old, new) is written in the same transaction.
 
 Staff edit addresses and members directly. A payout account change never is direct, whoever sends
-it: it becomes a change request that a second person approves (``services.change_requests``). A
-citizen's changes all become change requests.
+it: it becomes a change request that a second person approves (``services.change_requests``).
+Citizens report their changes as change requests (they are not granted these direct edits).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.domain.access import Principal, require_read, require_write
-from chalicelib.domain.change_requests import AddressChange, ChangeRequest, Payload, PayoutAccountChange
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain import access
+from chalicelib.domain.access import Action, Principal, Target, authorize
+from chalicelib.domain.change_requests import ChangeRequest, PayoutAccountChange
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.households import (
     Address,
     BankAccount,
@@ -57,23 +58,20 @@ class HouseholdService:
         self._ids = ids
         self._change_requests = change_requests
 
-    def get(self, principal: Principal, household_id: str) -> Household:
+    def get(self, principal: Principal, household_id: str,
+            action: Action = access.HOUSEHOLD_READ) -> Household:
         household = self._households.get(household_id)
         if household is None:
             raise NotFound("household not found", field="household_id")
-        require_read(principal, household.address, household.household_id, "household")
+        authorize(principal, action, Target.of_record(household.address, household.household_id), "household")
         return household
 
     def changes(self, principal: Principal, household_id: str) -> list[ChangeRecord]:
-        self.get(principal, household_id)
+        self.get(principal, household_id, access.HOUSEHOLD_CHANGES)
         return self._households.changes(household_id)
 
-    def _writable(self, principal: Principal, household_id: str, version: int) -> Household:
-        household = self.get(principal, household_id)
-        require_write(principal, household.address, household.household_id, "this household")
-        if principal.role == "citizen":
-            raise Forbidden(f"a citizen reports changes to household {household_id} as change requests "
-                            "(POST /households/{household_id}/change-requests)", code="change_request_required")
+    def _writable(self, principal: Principal, household_id: str, version: int, action: Action) -> Household:
+        household = self.get(principal, household_id, action)
         expect_version(household, version)
         return household
 
@@ -88,17 +86,16 @@ class HouseholdService:
 
     def update(self, principal: Principal, household_id: str,
                change: HouseholdChange) -> Household | ChangeRequest:
-        """The updated household; or, for a payout account change (anyone's) and for any change a
-        citizen sends, the pending change request it became (the household is untouched)."""
-        if change.bank_account is not None or principal.role == "citizen":
+        """The updated household; or, for a payout account change (whoever sends it), the pending change
+        request it became (the household is untouched until a second person approves it)."""
+        if change.bank_account is not None:
             return self._report(principal, household_id, change)
-        household = self._writable(principal, household_id, change.version)
+        household = self._writable(principal, household_id, change.version, access.HOUSEHOLD_UPDATE)
         updated = household
         if change.address is not None:
             check_address(change.address)
-            if principal.role != "citizen":
-                # Moving a household out of one's own scope would hide it from its caseworker.
-                require_write(principal, change.address, household.household_id, "the new address")
+            # Moving a household out of one's own scope would hide it from its caseworker.
+            authorize(principal, access.HOUSEHOLD_UPDATE, Target.at(change.address), "the new address")
             updated = replace(updated, address=change.address)
         old, new = diff(household_fields(household), household_fields(updated))
         if not new:
@@ -108,23 +105,18 @@ class HouseholdService:
         self._households.save(updated, change.version, record)
         return updated
 
-    def _report(self, principal: Principal, household_id: str, change: HouseholdChange) -> Household | ChangeRequest:
-        if change.bank_account is not None and change.address is not None:
+    def _report(self, principal: Principal, household_id: str, change: HouseholdChange) -> ChangeRequest:
+        assert change.bank_account is not None
+        self.get(principal, household_id, access.HOUSEHOLD_UPDATE)  # the route's own action, then the request's
+        if change.address is not None:
             raise ValidationFailed("a payout account change is a change request of its own: send the address "
                                    "separately", field="address", code="one_change_per_request")
-        payload: Payload
-        if change.bank_account is not None:
-            payload = PayoutAccountChange(bank_account=change.bank_account)
-        elif change.address is not None:
-            payload = AddressChange(address=change.address)
-        else:
-            return self.get(principal, household_id)  # nothing to change
-        return self._change_requests.submit(principal, household_id,
-                                            ChangeReport(version=change.version, payload=payload, note=change.reason))
+        return self._change_requests.submit(principal, household_id, ChangeReport(
+            version=change.version, payload=PayoutAccountChange(bank_account=change.bank_account), note=change.reason))
 
     def update_member(self, principal: Principal, household_id: str, person_id: str,
                       change: MemberChange) -> Household:
-        household = self._writable(principal, household_id, change.version)
+        household = self._writable(principal, household_id, change.version, access.MEMBER_UPDATE)
         member = household.member(person_id)
         if member is None:
             raise NotFound("member not found", field="person_id")
@@ -141,7 +133,7 @@ class HouseholdService:
 
     def add_member(self, principal: Principal, household_id: str, version: int, member: Member,
                    reason: str | None) -> tuple[Household, Member]:
-        household = self._writable(principal, household_id, version)
+        household = self._writable(principal, household_id, version, access.MEMBER_ADD)
         if self._households.find_by_pinfl(member.pinfl) is not None:
             raise Conflict("this person is already registered in a household", field="member.pinfl",
                            code="member_in_other_household")

@@ -35,12 +35,15 @@ def test_a_citizens_card_change_waits_for_a_second_officer(token) -> None:
     with Client(app) as client:
         hid = _registered(client, worker)
         citizen = token("citizen", hid, subject="citizen-1")
-        # Given the attack of before: a citizen token PATCHes its household's payout card
+        # Given the attack of before: a citizen token PATCHes its household's payout card: refused
         patched = client.http.patch(f"/households/{hid}", body=json.dumps(
             {"version": 1, "bank_account": examples.CHANGE_REQUEST["bank_account"]}), headers=citizen)
-        # Then it is accepted as a pending change request; the household keeps its card and version
-        assert patched.status_code == 202, patched.body
-        request = patched.json_body
+        assert (patched.status_code, patched.json_body["error"]["code"]) == (403, "role_not_allowed")
+        # When the citizen reports the new card as a change request
+        reported = _post(client, f"/households/{hid}/change-requests", examples.CHANGE_REQUEST, citizen)
+        # Then it waits; the household keeps its card and version
+        assert reported.status_code == 201, reported.body
+        request = reported.json_body
         assert (request["status"], request["kind"], request["submitted_role"]) == ("pending", "payout_account",
                                                                                    "citizen")
         assert request["payload"]["bank_account"]["number"] == "************7896"
@@ -71,8 +74,12 @@ def test_the_officer_who_entered_a_payout_change_cannot_approve_it(token) -> Non
     checker = token("district_admin", DISTRICT, subject="admin-2")
     with Client(app) as client:
         hid = _registered(client, worker)
-        submitted = _post(client, f"/households/{hid}/change-requests", examples.CHANGE_REQUEST, maker)
-        assert submitted.status_code == 201, submitted.body
+        # Given an officer changing the payout card through the household update
+        submitted = client.http.patch(f"/households/{hid}", body=json.dumps(
+            {"version": 1, "bank_account": examples.CHANGE_REQUEST["bank_account"]}), headers=maker)
+        # Then it is a pending change request (202), not a change
+        assert submitted.status_code == 202, submitted.body
+        assert submitted.json_body["status"] == "pending" and submitted.json_body["submitted_by"] == "officer-7"
         rid = submitted.json_body["request_id"]
         own = _post(client, f"/change-requests/{rid}/approve", examples.CHANGE_APPROVAL, maker)
         between = client.http.get(f"/households/{hid}", headers=worker).json_body
@@ -137,7 +144,7 @@ def test_refusals_have_stable_codes(token) -> None:
     assert first.status_code == 201
     assert (twice.status_code, twice.json_body["error"]["code"]) == (409, "change_request_pending")
     assert (mixed.status_code, mixed.json_body["error"]["code"]) == (400, "one_change_per_request")
-    assert (member.status_code, member.json_body["error"]["code"]) == (403, "change_request_required")
+    assert (member.status_code, member.json_body["error"]["code"]) == (403, "role_not_allowed")
     assert outsider.status_code == 404
     assert (worker_decides.status_code, worker_decides.json_body["error"]["code"]) == (403, "role_not_allowed")
     assert (citizen_queue.status_code, citizen_queue.json_body["error"]["code"]) == (403, "role_not_allowed")

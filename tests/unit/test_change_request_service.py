@@ -181,13 +181,17 @@ def test_members_move_in_and_out_and_a_death_on_approval(world: World) -> None:
 
 def test_a_citizen_edits_nothing_directly(world: World) -> None:
     citizen = world.citizen()
-    result = world.household_service.update(citizen, world.hid, HouseholdChange(
-        version=1, address=replace(world.household.address, address_line="Nihol 14")))
-    assert getattr(result, "kind", None) == "address" and world.household.version == 1
-    with pytest.raises(Forbidden) as err:
-        world.household_service.update_member(citizen, world.hid, world.household.members[1].person_id,
-                                              MemberChange(version=1, fields={"phone": "+998977770022"}))
-    assert err.value.code == "change_request_required"
+    for edit in (lambda: world.household_service.update(citizen, world.hid, HouseholdChange(
+                     version=1, bank_account=NEW_CARD)),
+                 lambda: world.household_service.update(citizen, world.hid, HouseholdChange(
+                     version=1, address=replace(world.household.address, address_line="Nihol 14"))),
+                 lambda: world.household_service.update_member(citizen, world.hid, world.household.members[1].person_id,
+                                                               MemberChange(version=1,
+                                                                            fields={"phone": "+998977770022"}))):
+        with pytest.raises(Forbidden) as err:
+            edit()
+        assert err.value.code == "role_not_allowed"
+    assert world.household.version == 1 and world.requests.items == {}
     with pytest.raises(ValidationFailed) as mixed:
         world.household_service.update(WORKER, world.hid, HouseholdChange(
             version=1, bank_account=NEW_CARD, address=world.household.address))
@@ -197,19 +201,20 @@ def test_a_citizen_edits_nothing_directly(world: World) -> None:
 def test_the_queue_is_scoped(world: World) -> None:
     request = world.service.submit(WORKER, world.hid, ChangeReport(1, PayoutAccountChange(NEW_CARD)))
     assert world.service.list(WORKER).items == [request]  # a mahalla worker sees their mahalla
-    assert world.service.list(Principal("r", "region_admin", "1726"), district="1726262").items == [request]
+    assert world.service.list(WORKER, mahalla=world.household.address.mahalla_code).items == [request]
+    assert world.service.list(ADMIN, district="1726262").items == [request]
     for who, district, code in ((OFFICER, "1703202", "out_of_scope"), (world.citizen(), None, "role_not_allowed"),
-                                (Principal("r", "region_admin", "1703"), "1726262", "out_of_scope")):
+                                (WORKER, "1726262", "out_of_scope"),  # a mahalla worker: not the whole district
+                                (Principal("r", "region_admin", "1726"), "1726262", "role_not_allowed"),
+                                (Principal("a", "ministry_analyst", ""), None, "aggregates_only")):
         with pytest.raises(Forbidden) as err:
             world.service.list(who, district=district)
         assert err.value.code == code
-    with pytest.raises(ValidationFailed):
-        world.service.list(Principal("a", "auditor", ""))  # national roles name the district
-    with pytest.raises(ValidationFailed) as err:  # a mahalla worker's list is their mahalla's district
-        world.service.list(WORKER, district="1703202")
-    assert err.value.code == "unknown_mahalla"
     with pytest.raises(Forbidden):
-        world.service.list(WORKER, mahalla="1726262011")
+        world.service.list(WORKER, mahalla="1726262017")  # a sibling mahalla
+    with pytest.raises(ValidationFailed) as bad:
+        world.service.list(OFFICER, district="1726262", mahalla="1703202001")
+    assert bad.value.code == "unknown_mahalla"
     assert world.service.list(OFFICER, status="approved").items == []
 
 

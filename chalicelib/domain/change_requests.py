@@ -226,8 +226,13 @@ def apply(household: Household, payload: Payload) -> Effect:
 def _apply(h: Household, payload: Payload) -> Effect:
     if isinstance(payload, PayoutAccountChange):
         updated = replace(h, bank_account=payload.bank_account)
-        old, new = diff(household_fields(h), household_fields(updated))
-        return Effect(updated, "payout_account_changed", "household", old, new)
+        if h.bank_account == payload.bank_account:
+            return Effect(updated, "payout_account_changed", "household", {}, {})
+        # Compared as accounts, not as their record form: records may show masks only, and a new card
+        # can end in the same four digits as the old one.
+        return Effect(updated, "payout_account_changed", "household",
+                      {"bank_account": household_fields(h)["bank_account"]},
+                      {"bank_account": household_fields(updated)["bank_account"]})
     if isinstance(payload, AddressChange):
         updated = replace(h, address=payload.address)
         old, new = diff(household_fields(h), household_fields(updated))

@@ -143,3 +143,14 @@ def test_when_the_head_leaves_a_new_head_is_named() -> None:
     with pytest.raises(ValidationFailed) as err:  # a new head only when the head leaves
         apply(h, MemberMovesOut(person_id="p-2", new_head_person_id="p-1"))
     assert err.value.field == "new_head_person_id"
+
+
+def test_a_new_card_ending_in_the_same_four_digits_is_still_a_change() -> None:
+    # Given a household whose card ends in 9012, When a different card ending in 9012 is reported
+    h = household()
+    assert h.bank_account is not None and h.bank_account.number.endswith("9012")
+    other = BankAccount(kind="card", number="9860111122229012")
+    effect = apply(h, PayoutAccountChange(other))
+    # Then it is a change (compared as accounts, not as masks)
+    assert effect.household.bank_account == other and effect.new == {"bank_account": {
+        "kind": "card", "number": "9860111122229012", "bank_code": "XALQ"}}

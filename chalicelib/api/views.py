@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib.adapters import codec
 from chalicelib.domain.applications import Application
 from chalicelib.domain.change_requests import ChangeRequest
+from chalicelib.domain.decisions import Decision
 from chalicelib.domain.households import ChangeRecord, Household, as_plain
 
 
@@ -38,3 +39,9 @@ def change_request_view(r: ChangeRequest) -> dict[str, Any]:
     out: dict[str, Any] = codec.change_request_to(r)
     _mask_bank(out["payload"])
     return out
+
+
+def decision_view(a: Application, d: Decision) -> dict[str, Any]:
+    """The stored decision, its explanation naming who entered facts by hand and who approved."""
+    return {"application_id": a.application_id, "status": a.status, **codec.decision_to(d),
+            "explanation": d.explained()}

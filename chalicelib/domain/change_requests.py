@@ -138,7 +138,7 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ChangeDecision:
     action: str  # approve, reject or cancel
     actor_id: str
     actor_role: str
@@ -147,7 +147,7 @@ class Decision:
     note: str | None = None
 
 
-def decide(request: ChangeRequest, decision: Decision, applied_version: int | None = None) -> ChangeRequest:
+def decide(request: ChangeRequest, decision: ChangeDecision, applied_version: int | None = None) -> ChangeRequest:
     """The request after ``decision``; refuses a transition the table does not allow and self-approval."""
     status = TRANSITIONS.get((request.status, decision.action))
     if status is None:

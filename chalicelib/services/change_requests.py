@@ -18,8 +18,8 @@ from chalicelib.domain.access import Action, Principal, Target, authorize
 from chalicelib.domain.change_requests import (
     STATUSES,
     AddressChange,
+    ChangeDecision,
     ChangeRequest,
-    Decision,
     MemberMovesIn,
     Payload,
     apply,
@@ -157,7 +157,7 @@ class ChangeRequestService:
         """Applies the request to the household as it is now (``version``, the one the approver read)."""
         request, household = self._decidable(principal, request_id)
         stamp = self._now()
-        decided = decide(request, Decision("approve", principal.subject, principal.role, stamp, note=note),
+        decided = decide(request, ChangeDecision("approve", principal.subject, principal.role, stamp, note=note),
                          applied_version=household.version + 1)
         expect_version(household, version)
         effect = apply(household, request.payload)
@@ -176,7 +176,7 @@ class ChangeRequestService:
 
     def reject(self, principal: Principal, request_id: str, reason: str | None, note: str | None = None) -> Outcome:
         request, household = self._decidable(principal, request_id)
-        decided = decide(request, Decision("reject", principal.subject, principal.role, self._now(),
+        decided = decide(request, ChangeDecision("reject", principal.subject, principal.role, self._now(),
                                            reason=reason, note=note))
         self._requests.decide(decided)
         logger.info("change request rejected", extra={
@@ -187,7 +187,7 @@ class ChangeRequestService:
     def cancel(self, principal: Principal, request_id: str, note: str | None = None) -> ChangeRequest:
         """The reporter withdraws a pending request; nothing else happens."""
         request, _ = self._request(principal, request_id, access.CHANGE_REQUEST_CANCEL)
-        decided = decide(request, Decision("cancel", principal.subject, principal.role, self._now(), note=note))
+        decided = decide(request, ChangeDecision("cancel", principal.subject, principal.role, self._now(), note=note))
         self._requests.decide(decided)
         return decided
 

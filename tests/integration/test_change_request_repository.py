@@ -11,8 +11,8 @@ from chalicelib.adapters.change_requests import DynamoChangeRequestRepository
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.change_requests import (
+    ChangeDecision,
     ChangeRequest,
-    Decision,
     MemberMovesIn,
     MemberMovesOut,
     PayoutAccountChange,
@@ -56,7 +56,7 @@ def _approval(h: Household, request: ChangeRequest) -> tuple[ChangeRequest, Hous
     record = ChangeRecord(household_id=h.household_id, version=h.version + 1, at="t2", actor_id="checker",
                           actor_role="pension_fund_officer", action=effect.action, target=effect.target,
                           old=effect.old, new=effect.new, request_id=request.request_id)
-    decided = decide(request, Decision("approve", "checker", "pension_fund_officer", "t2"), h.version + 1)
+    decided = decide(request, ChangeDecision("approve", "checker", "pension_fund_officer", "t2"), h.version + 1)
     return decided, HouseholdWrite(updated, h.version, record, effect.claim_pinfls, effect.release_pinfls)
 
 
@@ -81,7 +81,8 @@ def test_the_district_queue_pages_oldest_first_and_drops_decided_requests(repos)
     second = requests.list(replace(query, cursor=first.cursor))
     assert [r.request_id for r in first.items + second.items] == ["cr-0", "cr-1", "cr-2"]
     assert second.cursor is None or requests.list(replace(query, cursor=second.cursor)).items == []
-    rejected = decide(requests.get("cr-0"), Decision("reject", "checker", "district_admin", "t", reason="duplicate"))
+    rejected = decide(requests.get("cr-0"),
+                      ChangeDecision("reject", "checker", "district_admin", "t", reason="duplicate"))
     requests.decide(rejected)
     assert [r.request_id for r in requests.list(replace(query, limit=10)).items] == ["cr-1", "cr-2"]
     assert [r.request_id for r in requests.list(replace(query, status="rejected")).items] == ["cr-0"]

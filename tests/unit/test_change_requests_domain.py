@@ -11,8 +11,8 @@ from chalicelib.domain.change_requests import (
     REJECTION_REASONS,
     TRANSITIONS,
     AddressChange,
+    ChangeDecision,
     ChangeRequest,
-    Decision,
     MemberDied,
     MemberMovesIn,
     MemberMovesOut,
@@ -40,8 +40,8 @@ def pending(payload: object = PayoutAccountChange(NEW_CARD), by: str = "maker") 
                          submitted_role="mahalla_worker", submitted_at="2026-11-10T09:00:00+00:00")
 
 
-def act(action: str, by: str = "checker", **kw: object) -> Decision:
-    return Decision(action, by, "pension_fund_officer", "2026-11-10T10:00:00+00:00", **kw)  # type: ignore[arg-type]
+def act(action: str, by: str = "checker", **kw: object) -> ChangeDecision:
+    return ChangeDecision(action, by, "pension_fund_officer", "2026-11-10T10:00:00+00:00", **kw)  # type: ignore[arg-type]
 
 
 def test_the_transition_table_leaves_pending_only() -> None:

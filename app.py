@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib.api import applications, assessments, households, payroll, system
+from chalicelib.api import applications, assessments, change_requests, households, payroll, system
 from chalicelib.tasks import application_workflow
 from chalicelib.tasks import payroll as payroll_tasks
 
@@ -10,6 +10,7 @@ app = Chalice(app_name="spsr")
 app.register_blueprint(system.bp)
 app.register_blueprint(applications.bp)
 app.register_blueprint(households.bp)
+app.register_blueprint(change_requests.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
 app.register_blueprint(assessments.bp)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
+from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.evidence import CollectedEvidence
 from chalicelib.domain.households import ChangeRecord, Household
@@ -62,6 +63,57 @@ class HouseholdRepository(Protocol):
         ...
 
     def changes(self, household_id: str) -> list[ChangeRecord]: ...
+
+
+@dataclass(frozen=True)
+class HouseholdWrite:
+    """A household update written together with something else (one transaction)."""
+
+    household: Household
+    expected_version: int
+    change: ChangeRecord
+    claim_pinfls: tuple[str, ...] = ()
+    release_pinfls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeRequestQuery:
+    """A district's change requests in one status, oldest first; optionally one mahalla of it."""
+
+    district_code: str
+    status: str = "pending"
+    mahalla_code: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRequestPage:
+    items: list[ChangeRequest]
+    cursor: str | None
+
+
+class ChangeRequestRepository(Protocol):
+    def add(self, request: ChangeRequest) -> None:
+        """Stores a new request; Conflict if its id exists."""
+        ...
+
+    def get(self, request_id: str) -> ChangeRequest | None: ...
+
+    def for_household(self, household_id: str) -> list[ChangeRequest]:
+        """The household's requests, oldest first."""
+        ...
+
+    def list(self, query: ChangeRequestQuery) -> ChangeRequestPage: ...
+
+    def decide(self, decided: ChangeRequest, write: HouseholdWrite | None = None) -> None:
+        """Stores ``decided`` if the stored request is still pending, and ``write`` in the same transaction.
+
+        Conflict ``already_decided`` when the request was decided meanwhile, ``stale_version`` when the
+        household moved on, ``member_in_other_household`` when a joining person was claimed elsewhere;
+        nothing is written then.
+        """
+        ...
 
 
 class ApplicationRepository(Protocol):

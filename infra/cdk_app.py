@@ -90,6 +90,9 @@ class RegistryStack(cdk.Stack):
         # The payroll freeze reads each batch's households in one BatchGetItem.
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["dynamodb:BatchGetItem"], resources=[registry.get_att("Arn").to_string()]))
+        # An approved "member moves out" releases the person's PINFL claim (a Delete in the transaction).
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:DeleteItem"], resources=[registry.get_att("Arn").to_string()]))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["states:StartExecution", "states:DescribeExecution", "states:SendTaskSuccess",
                      "states:SendTaskFailure"],

@@ -3,7 +3,7 @@
 from chalice import Chalice
 
 from chalicelib.api import applications, assessments, households, payroll, system
-from chalicelib.tasks import application_workflow
+from chalicelib.tasks import application_workflow, payroll_reports
 from chalicelib.tasks import payroll as payroll_tasks
 
 app = Chalice(app_name="spsr")
@@ -14,3 +14,4 @@ app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
 app.register_blueprint(assessments.bp)
 app.register_blueprint(application_workflow.bp)
+app.register_blueprint(payroll_reports.bp)

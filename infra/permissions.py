@@ -88,4 +88,6 @@ FUNCTIONS: dict[str, Grants] = {
                                      why="keeps the approval step's task token"),
     "payroll_monthly": Grants(tables={"payroll": "write", "assignments": "read"}, starts=("payroll",),
                               dead_letter=True, why="starts the month's payroll on the 1st"),
+    "payroll_unapproved_report": Grants(tables={"payroll": "read"}, dead_letter=True,
+                                            why="counts districts not approved by the 4th (a metric)"),
 }

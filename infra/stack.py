@@ -541,7 +541,7 @@ class RegistryStack(cdk.Stack):
         self._alarm("UnapprovedPrepayrollsAlarm", cloudwatch.Metric(
             namespace="SPSR", metric_name="UnapprovedPrepayrolls", dimensions_map={"service": "payroll"},
             statistic="Maximum", period=cdk.Duration.days(1)), 0,
-            "districts whose pre-payroll is not approved by the 4th (report_unapproved_prepayrolls)")
+            "districts whose pre-payroll is not approved by the 4th (payroll_unapproved_report)")
 
     def _dashboard(self) -> None:
         five = cdk.Duration.minutes(5)

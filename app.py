@@ -2,11 +2,13 @@
 
 from chalice import Chalice
 
+from chalicelib import tracing
 from chalicelib.api import applications, assessments, households, payroll, system
 from chalicelib.tasks import application_workflow, payroll_reports
 from chalicelib.tasks import payroll as payroll_tasks
 
 app = Chalice(app_name="spsr")
+app.register_blueprint(tracing.bp)
 app.register_blueprint(system.bp)
 app.register_blueprint(applications.bp)
 app.register_blueprint(households.bp)

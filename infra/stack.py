@@ -56,6 +56,11 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 PAYROLL_RETENTION_DAYS = 1827
 
 
+def check_stage(stage: str) -> None:
+    if stage not in CONFIG["stages"] or stage == "local":
+        raise ValueError(f"stage {stage!r} is not a deployable stage of .chalice/config.json")
+
+
 def ack(construct: Construct, rule: str, reason: str) -> None:
     """Acknowledges one cdk-nag finding on ``construct`` (and what it contains), with its reason."""
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
@@ -72,8 +77,7 @@ class StageChalice(Chalice):
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, source_dir: str,
                  stage_config: dict[str, Any], package_dir: Path | None = None) -> None:
-        if stage not in CONFIG["stages"] or stage == "local":
-            raise ValueError(f"stage {stage!r} is not a deployable stage of .chalice/config.json")
+        check_stage(stage)
         self._chalice_stage = stage
         self._package_dir = package_dir
         super().__init__(scope, construct_id, source_dir=source_dir, stage_config=stage_config)
@@ -89,6 +93,7 @@ class RegistryStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str = "prod",
                  package_dir: Path | None = None, user_pool_id: str | None = None,
                  user_pool_client_id: str | None = None, alarm_email: str | None = None) -> None:
+        check_stage(stage)
         super().__init__(scope, construct_id, description=f"SPSR social registry, stage {stage}")
         self.stage = stage
         self.key = kms.Key(self, "DataKey", alias=f"alias/spsr-{stage}", enable_key_rotation=True,

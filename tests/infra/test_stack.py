@@ -299,3 +299,15 @@ def test_both_state_machines_are_logged_and_traced(synth: dict[str, Any]) -> Non
         assert props["LoggingConfiguration"]["Level"] == "ALL"
         assert props["LoggingConfiguration"]["IncludeExecutionData"] is False  # no personal data in logs
         assert props["TracingConfiguration"]["Enabled"] is True
+
+
+@pytest.mark.parametrize("stage", ["local", "staging-typo"])
+def test_a_stage_the_config_does_not_deploy_is_refused_before_packaging(stage: str) -> None:
+    # Given the local stage or one .chalice/config.json does not define, when a stack is built for it,
+    # then it is refused (Chalice would otherwise package the top-level, local settings)
+    import aws_cdk as cdk
+
+    from infra.stack import RegistryStack
+
+    with pytest.raises(ValueError, match="not a deployable stage"):
+        RegistryStack(cdk.App(), f"spsr-{stage}", stage=stage)

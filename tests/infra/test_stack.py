@@ -41,13 +41,20 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="the CDK ne
 def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from infra.cdk_app import build, new_app
 
+    # chalice package loads the app with the stage's environment put into os.environ: put it back
+    # afterwards, or the tests after these would run as the prod stage.
+    saved = dict(os.environ)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice package needs one
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # Debian's nodejs
     out = tmp_path_factory.mktemp("cdk.out")
-    app = new_app(outdir=str(out))
-    app.node.set_context("stage", "prod")
-    build(app, stack_name=STACK_NAME)
-    app.synth()  # raises if cdk-nag finds anything not acknowledged
+    try:
+        app = new_app(outdir=str(out))
+        app.node.set_context("stage", "prod")
+        build(app, stack_name=STACK_NAME)
+        app.synth()  # raises if cdk-nag finds anything not acknowledged
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return {"dir": out, "template": json.loads((out / f"{STACK_NAME}.template.json").read_text(encoding="utf-8")),
             "report": json.loads((out / "validation-report.json").read_text(encoding="utf-8"))}
 
@@ -80,6 +87,10 @@ def function_env(template: dict[str, Any], function: dict[str, Any]) -> dict[str
 
 
 # -- the stage -----------------------------------------------------------------------------------
+
+def test_the_synthesis_leaves_the_test_process_environment_as_it_was(synth: dict[str, Any]) -> None:
+    assert os.environ.get("SPSR_STAGE", "local") == "local" and "SPSR_AGENCY_URLS" not in os.environ
+
 
 def test_every_function_gets_the_config_stage_whatever_the_stack_is_called(synth: dict[str, Any]) -> None:
     # Given a stack named unlike its stage, when its functions are read, then each runs stage prod

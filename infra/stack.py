@@ -163,8 +163,6 @@ class RegistryStack(cdk.Stack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, removal_policy=cdk.RemovalPolicy.RETAIN,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(PAYROLL_RETENTION_DAYS))])
-        ack(self.access_logs, "AwsSolutions-S1",
-            "The bucket receiving the other buckets' access logs does not log its own access (it would log itself).")
 
         def bucket(logical: str, prefix: str, rules: list[s3.LifecycleRule]) -> s3.Bucket:
             return s3.Bucket(
@@ -230,7 +228,6 @@ class RegistryStack(cdk.Stack):
 
     def _queues_and_topic(self, alarm_email: str | None) -> None:
         self.approvals_dlq = self._queue("PayrollApprovalsDeadLetters")
-        ack(self.approvals_dlq, "AwsSolutions-SQS3", "This queue is the approval queue's dead-letter queue.")
         # The queue name is the one @on_sqs_message names in chalicelib/tasks/payroll.py.
         self.approvals = self._queue(
             "PayrollApprovals", queue_name="spsr-payroll-approvals", visibility_timeout=cdk.Duration.minutes(5),

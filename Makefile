@@ -18,10 +18,13 @@ DEPLOY_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
+# The Lambda architecture `make package` builds for (README "Deployment package").
+LAMBDA_ARCH ?= x86_64
+
 ROLE ?= mahalla_worker
 SCOPE ?=
 
-.PHONY: help install run test lint typecheck pytest token demo bench agencies synth deploy clean
+.PHONY: help install run test lint typecheck pytest token demo bench agencies synth deploy package clean
 
 help:
 	@echo "make run     - set up and run the registry on the embedded local stack (Ctrl-C stops it)"
@@ -32,6 +35,7 @@ help:
 	@echo "make bench   - run the benchmarks in bench/ (minutes; figures go in bench/README.md)"
 	@echo "make synth STAGE=prod  - synthesise the AWS stack (CDK, cdk-nag) into cdk.out/ and lint it with cfn-lint"
 	@echo "make deploy STAGE=prod - synthesise, then deploy it with the pinned CDK CLI (AWS credentials needed)"
+	@echo "make package - build the Lambda layer (dist/layer.zip) and the Chalice app (dist/app, dist/chalice)"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js and npm are needed (the CDK and asl-validator): apt-get install nodejs npm"; exit 1; }
@@ -74,6 +78,10 @@ bench: install
 	$(BIN)/python -m bench.bench_population 100000
 	$(BIN)/python -m bench.bench_collection 200 4 2000
 	$(BIN)/python -m bench.payroll_bench
+	$(BIN)/python bench/cold_start.py
+
+package: install
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m infra.package --arch $(LAMBDA_ARCH)
 
 synth: install
 	rm -rf cdk.out
@@ -84,4 +92,4 @@ deploy: synth
 	node_modules/.bin/cdk deploy --app cdk.out spsr-$(STAGE) --require-approval broadening $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out chalice.out node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out chalice.out node_modules dist

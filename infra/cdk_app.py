@@ -2,8 +2,9 @@
 by cdk-nag's AwsSolutions pack.
 
 ``make synth STAGE=prod`` writes ``cdk.out/`` and runs cfn-lint on it; ``make deploy STAGE=prod``
-deploys it with the pinned CDK CLI (``package.json``). Context (``-c key=value`` or ``SPSR_*``
-environment variables, see ``README.md`` "Deploying to AWS"): ``stage``, ``packageDir``,
+deploys it with the pinned CDK CLI (``package.json``). The functions are ``make package``'s artefacts
+(``infra/package.py``, built here when missing or stale; cached otherwise). Context (``-c key=value`` or ``SPSR_*``
+environment variables, see ``README.md`` "Deploying to AWS"): ``stage``,
 ``userPoolId`` / ``userPoolClientId`` (an existing Cognito pool), ``alarmEmail``.
 Not imported by the registry's code; only ``infra/`` imports aws_cdk.
 """
@@ -11,11 +12,11 @@ Not imported by the registry's code; only ``infra/`` imports aws_cdk.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from infra import package
 from infra.stack import RegistryStack
 
 
@@ -26,10 +27,8 @@ def build(app: cdk.App, stack_name: str | None = None) -> RegistryStack:
         return str(value) if value else None
 
     stage = context("stage", "STAGE") or "prod"
-    package = context("packageDir", "SPSR_PACKAGE_DIR")
     stack = RegistryStack(
-        app, stack_name or f"spsr-{stage}", stage=stage,
-        package_dir=Path(package) if package and (Path(package) / "deployment.zip").exists() else None,
+        app, stack_name or f"spsr-{stage}", stage=stage, artefacts=package.build("x86_64"),
         user_pool_id=context("userPoolId", "SPSR_USER_POOL_ID"),
         user_pool_client_id=context("userPoolClientId", "SPSR_USER_POOL_CLIENT_ID"),
         alarm_email=context("alarmEmail", "SPSR_ALARM_EMAIL"))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -70,28 +70,23 @@ class StageChalice(Chalice):
     """Chalice's construct, packaged for a named ``.chalice/config.json`` stage.
 
     The construct names the stage after the stack unless told otherwise, and a stage missing from
-    the config silently gets the top-level (local) settings. ``package_dir`` is the seam for a
-    deployment package built beforehand (``make package``): its ``deployment.zip`` replaces the one
-    ``chalice package`` builds.
+    the config silently gets the top-level (local) settings.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, source_dir: str,
-                 stage_config: dict[str, Any], package_dir: Path | None = None) -> None:
+                 stage_config: dict[str, Any]) -> None:
         check_stage(stage)
         self._chalice_stage = stage
-        self._package_dir = package_dir
         super().__init__(scope, construct_id, source_dir=source_dir, stage_config=stage_config)
 
     def _package_app(self) -> None:
         self.stage_name = self._chalice_stage
         super()._package_app()
-        if self._package_dir is not None:
-            shutil.copyfile(self._package_dir / "deployment.zip", Path(self._sam_package_dir) / "deployment.zip")
 
 
 class RegistryStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, stage: str = "prod",
-                 package_dir: Path | None = None, user_pool_id: str | None = None,
+    def __init__(self, scope: Construct, construct_id: str, *, artefacts: dict[str, str], stage: str = "prod",
+                 user_pool_id: str | None = None,
                  user_pool_client_id: str | None = None, alarm_email: str | None = None) -> None:
         check_stage(stage)
         super().__init__(scope, construct_id, description=f"SPSR social registry, stage {stage}")
@@ -105,7 +100,7 @@ class RegistryStack(cdk.Stack):
         self._identity(user_pool_id, user_pool_client_id)
         self._queues_and_topic(alarm_email)
         self._secrets()
-        self._app(package_dir)
+        self._app(artefacts)
         self._state_machines()
         self._api()
         self._alarms()
@@ -260,8 +255,16 @@ class RegistryStack(cdk.Stack):
 
     # -- the Chalice app -----------------------------------------------------------------------------
 
-    def _app(self, package_dir: Path | None) -> None:
+    def _app(self, artefacts: dict[str, str]) -> None:
+        """The functions from ``make package``'s artefacts (``infra/package.py``): the staged Chalice app
+        (our code only) and the dependency layer every function takes."""
         stage = self.stage
+        if artefacts["runtime"] != "python3.13" or artefacts["architecture"] != "x86_64":
+            raise ValueError("the stack deploys python3.13 x86_64 functions (.chalice/config.json)")
+        self.layer = lambda_.LayerVersion(
+            self, "Dependencies", code=lambda_.Code.from_asset(artefacts["layer"]),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13], compatible_architectures=[lambda_.Architecture.X86_64],
+            description="SPSR runtime dependencies (requirements.txt with constraints.txt)")
         self.machine_names = {"application": f"spsr-{stage}-application", "payroll": f"spsr-{stage}-payroll"}
         # Known by name, so the functions can be told the ARNs without a dependency cycle (they are
         # the machines' tasks, and the API starts them).
@@ -286,8 +289,9 @@ class RegistryStack(cdk.Stack):
         }
         # Every function gets its own role below; Chalice makes none.
         self.chalice = StageChalice(
-            self, "Api", stage=stage, source_dir=str(ROOT), package_dir=package_dir, stage_config={
+            self, "Api", stage=stage, source_dir=artefacts["app"], stage_config={
                 "environment_variables": environment, "manage_iam_role": False,
+                "layers": [self.layer.layer_version_arn],
                 "iam_role_arn": "arn:aws:iam::000000000000:role/replaced-per-function"})
         template = json.loads(self._sam_path().read_text(encoding="utf-8"))
         self.function_ids = {logical: res for logical, res in template["Resources"].items()

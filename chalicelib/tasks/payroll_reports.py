@@ -9,7 +9,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint, Cron
 
 from chalicelib import bootstrap
-from chalicelib.services.payroll import default_month
 
 bp = Blueprint(__name__)
 logger = Logger(service="spsr-payroll")
@@ -20,6 +19,8 @@ metrics = Metrics(namespace="SPSR", service="payroll")
 def payroll_unapproved_report(event: Any) -> dict[str, Any]:
     """19:00 UTC on the 3rd (00:00 on the 4th in Tashkent): districts whose pre-payroll nobody has
     approved or rejected yet (metric ``UnapprovedPrepayrolls``), so payment is not held up."""
+    from chalicelib.services.payroll import default_month  # the payroll code loads on first use (cold start)
+
     svc = bootstrap.services().payroll
     month = default_month(svc.clock.now())
     pending = svc.unapproved_districts(month)

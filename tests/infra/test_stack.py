@@ -277,6 +277,17 @@ def test_memory_and_timeout_per_function_come_from_the_config(synth: dict[str, A
         assert "LogGroup" in function["Properties"]["LoggingConfig"], logical
 
 
+def test_every_function_takes_the_dependency_layer_make_package_built(synth: dict[str, Any]) -> None:
+    template = synth["template"]
+    (layer_id, layer), = resources(template, "AWS::Lambda::LayerVersion").items()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    for logical, function in resources(template, "AWS::Serverless::Function").items():
+        assert function["Properties"]["Layers"] == [{"Ref": layer_id}], logical
+        assert function["Properties"]["Runtime"] == "python3.13" and function["Properties"]["Architectures"] == [
+            "x86_64"], logical
+
+
 def test_asynchronous_entry_points_have_dead_letter_queues(synth: dict[str, Any]) -> None:
     template = synth["template"]
     for logical, function in resources(template, "AWS::Serverless::Function").items():
@@ -321,4 +332,4 @@ def test_a_stage_the_config_does_not_deploy_is_refused_before_packaging(stage: s
     from infra.stack import RegistryStack
 
     with pytest.raises(ValueError, match="not a deployable stage"):
-        RegistryStack(cdk.App(), f"spsr-{stage}", stage=stage)
+        RegistryStack(cdk.App(), f"spsr-{stage}", stage=stage, artefacts={})

@@ -245,7 +245,7 @@ class RegistryStack(cdk.Stack):
                 removal_policy=cdk.RemovalPolicy.RETAIN),
             "agency_credentials": secretsmanager.Secret(
                 self, "AgencyCredentials", secret_name=f"spsr/{self.stage}/agency-credentials",
-                description='{"AGENCY": "credential"} for each agency connector', encryption_key=self.key,
+                description='{"AGENCY": {"NAME": "value"}} for each agency connector', encryption_key=self.key,
                 secret_string_value=cdk.SecretValue.unsafe_plain_text("{}"),
                 removal_policy=cdk.RemovalPolicy.RETAIN),
         }

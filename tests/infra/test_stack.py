@@ -114,6 +114,10 @@ def test_every_function_refuses_a_development_token_and_the_local_bank_secret(
     for logical, function in resources(synth["template"], "AWS::Serverless::Function").items():
         # When the function's settings are read from its environment in the template
         settings = Settings.from_env(function_env(synth["template"], function))
+        # it is a deployed stage with everything token checks need (no 503 for want of settings)
+        assert settings.deployed and settings.token_problems() == (), (logical, settings.token_problems())
+        if "bank_callbacks" in FUNCTIONS[function_name(logical)].secrets:
+            assert settings.bank_callback_problems() == (), logical
         verifier = JwtVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                secret=settings.jwt_secret, jwks_url=settings.jwks_url)
         # Then the development token is refused

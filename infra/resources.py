@@ -208,13 +208,18 @@ def _create_bucket(s3: Any, bucket: str, region: str) -> None:
     )
 
 
-def cfn_table_properties(spec: dict[str, Any]) -> dict[str, Any]:
+def cfn_table_properties(spec: dict[str, Any], kms_key_arn: Any = None) -> dict[str, Any]:
     """The CloudFormation ``AWS::DynamoDB::Table`` properties for a table definition above.
 
     The boto3 ``create_table`` arguments and the CloudFormation properties differ in one name
-    (``SSESpecification.Enabled`` is ``SSEEnabled``); everything else carries over unchanged.
+    (``SSESpecification.Enabled`` is ``SSEEnabled``); everything else carries over unchanged. On AWS
+    every table also has point-in-time recovery and deletion protection, and with ``kms_key_arn`` is
+    encrypted with that customer-managed key (the local stack keeps the default key).
     """
     props = {k: v for k, v in spec.items() if k != "SSESpecification"}
     props["SSESpecification"] = {"SSEEnabled": spec.get("SSESpecification", {}).get("Enabled", True)}
+    if kms_key_arn is not None:
+        props["SSESpecification"].update({"SSEType": "KMS", "KMSMasterKeyId": kms_key_arn})
     props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    props["DeletionProtectionEnabled"] = True
     return props

@@ -641,6 +641,12 @@ class PayrollService:
         summary["status"] = run.status
         return summary
 
+    def unapproved_districts(self, month: str) -> list[str]:
+        """District codes whose pre-payroll is still undecided (the scheduled check on the 4th); none
+        when the month has no run yet."""
+        run = self.repo.get_run(month)
+        return run.undecided() if run else []
+
     def file_links(self, principal: Principal, month: str) -> dict[str, Any]:
         _require(principal, access.PAYROLL_FILES)
         run = self._run(month)

@@ -27,6 +27,7 @@ from chalicelib.adapters.payments import (
     HttpBankGateway,
     NoBank,
     PayrollStateMachine,
+    SqsBankQueue,
     StaticDeathRegistry,
     UnconfiguredFunds,
     ZeepFundsGateway,
@@ -120,7 +121,9 @@ def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, c
         directory=DynamoHouseholdDirectory(dynamodb, settings.registry_table),
         payroll=DynamoPayrollRepository(dynamodb, settings.payroll_table),
         files=S3FileStore(s3, settings.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
-        sms=sms, workflow=workflow, clock=clock, settings=settings)
+        sms=sms, workflow=workflow, clock=clock, settings=settings,
+        bank_queue=(SqsBankQueue(aws_client("sqs", settings), settings.payroll_bank_queue_url)
+                    if settings.payroll_bank_queue_url else None))
 
 
 _services: Services | None = None

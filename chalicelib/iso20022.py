@@ -59,8 +59,11 @@ class FileInfo:
     size: int = 0
 
 
-def msg_id(month: str, bank_code: str, seq: int) -> str:
-    """Unique per (month, bank, file): re-running a month rebuilds the same ids, so a bank sees a duplicate."""
+def msg_id(month: str, bank_code: str, seq: int, district: str = "") -> str:
+    """Unique per (month, bank, district, file): re-running a month rebuilds the same ids, so a bank sees a
+    duplicate. With a district (7 digits) the id is 29 characters; ISO allows 35."""
+    if district:
+        return f"SPSR-{month}-{bank_code[:6]}-{district}-{seq:03d}"[:35]
     return f"SPSR-{month}-{bank_code}-{seq:04d}"[:35]
 
 

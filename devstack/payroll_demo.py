@@ -35,10 +35,11 @@ ASL = ROOT / "statemachines" / "payroll.asl.json"
 QUEUE = "spsr-payroll-approvals"
 
 
-def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str) -> None:
-    """Adds ``n`` synthetic households with active assignments (ids ``hh-00000000000i``)."""
+def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str, districts: int = 0) -> None:
+    """Adds ``n`` synthetic households with active assignments (ids ``hh-00000000000i``), in ``districts``
+    districts when given (every district of the country otherwise)."""
     s = stack.settings()
-    households, assignments = pop.build(n, month)
+    households, assignments = pop.build(n, month, districts)
     changes = [ChangeRecord(household_id=h.household_id, version=1, at=f"{month}-01T00:00:00+00:00",
                             actor_id="demo", actor_role="system", action="register", target="household")
                for h in households]
@@ -47,11 +48,12 @@ def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str) -> None:
 
 
 def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, synthetic_beneficiaries: int = 0,
+              synthetic_districts: int = 0,
               callback_url: str | None = None, reject_rate: float = 0.02, return_rate: float = 0.02,
               max_transactions: int = 1000, timeout: float = 300.0) -> dict[str, Any]:
     out = Path(out_dir)
     if synthetic_beneficiaries:
-        seed_beneficiaries(stack, synthetic_beneficiaries, month)
+        seed_beneficiaries(stack, synthetic_beneficiaries, month, synthetic_districts)
     bank = BankServer(BankSimulator(reject_rate=reject_rate, return_rate=return_rate)).start()
     ifms = IfmsServer().start()
     saved = dict(os.environ)

@@ -112,8 +112,18 @@ def assignment(i: int, month: str, programme_index: int | None = None) -> Assign
         decided_at="2026-01-01T00:00:00+00:00", suspended_reason=None)
 
 
-def build(n: int, month: str) -> tuple[list[Household], list[Assignment]]:
-    return [household(i) for i in range(n)], [assignment(i, month) for i in range(n)]
+def build(n: int, month: str, districts: int = 0) -> tuple[list[Household], list[Assignment]]:
+    """``n`` households and their assignments; with ``districts``, living in that many districts only
+    (a state machine on moto runs one Map iteration per district: small tests keep to a few)."""
+    households, assignments = [household(i) for i in range(n)], [assignment(i, month) for i in range(n)]
+    if districts:
+        seen: dict[str, int] = {}
+        places = [p for k, p in enumerate(_PLACES) if seen.setdefault(p[1], k) == k][:districts]
+        for k, (h, a) in enumerate(zip(households, assignments, strict=True)):
+            mahalla, district, region = places[k % len(places)]
+            households[k] = replace(h, address=Address(region, district, mahalla))
+            assignments[k] = replace(a, region_code=region, district_code=district, mahalla_code=mahalla)
+    return households, assignments
 
 
 class LazyHouseholds:
@@ -134,13 +144,15 @@ class LazyHouseholds:
 class LazyAssignments:
     """A read-only AssignmentRepository over ``assignment(i, month)``; suspensions kept in a dict."""
 
+    shard_count = 16
+
     def __init__(self, n: int, month: str) -> None:
         self.n = n
         self.month = month
         self.status: dict[str, tuple[str, str | None]] = {}
 
-    def active_in(self, month: str) -> Iterator[Assignment]:
-        for i in range(self.n):
+    def active_in(self, month: str, shard: int | None = None) -> Iterator[Assignment]:
+        for i in range(self.n) if shard is None else range(shard, self.n, self.shard_count):
             a = assignment(i, self.month)
             if a.assignment_id in self.status:
                 status, reason = self.status[a.assignment_id]

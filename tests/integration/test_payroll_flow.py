@@ -88,3 +88,29 @@ def test_the_run_record_is_stored_only_from_the_version_read(aws) -> None:
     assert repo.save_run(one) and not repo.save_run(two)
     stored = repo.get_run(MONTH)
     assert stored is not None and (stored.status, stored.version) == ("frozen", 2)
+
+
+def test_instructions_are_written_in_bulk_conditionally_and_never_overwritten(aws) -> None:
+    import boto3
+
+    from chalicelib.adapters.payroll import DynamoPayrollRepository
+    from chalicelib.domain.payroll import Instruction, PaymentLine, instruction_id
+
+    def line(i: int) -> PaymentLine:
+        return PaymentLine(instruction_id(f"per-{i}", "child_allowance", MONTH), MONTH, f"app-{i}", f"hh-{i}",
+                           f"per-{i}", "child_allowance", 250_000, 0, "1726", "1726262", "1726262010", "XALQ",
+                           "card", "8600123456781234", "Karimov Jasur")
+
+    repo = DynamoPayrollRepository(boto3.client("dynamodb", region_name=aws.region), aws.payroll_table)
+    # Given 150 instructions written once, one of which the bank has since answered
+    assert repo.add_instructions([Instruction(line(i)) for i in range(150)]) == 150
+    first = repo.get_instruction(line(7).instruction_id)
+    assert first is not None and repo.move(first, first._replace(status="sent"))
+    # When a re-run writes the same 150 again with 100 new ones (transactions of 100 conditional puts)
+    again = repo.add_instructions([Instruction(line(i)) for i in range(250)])
+    # Then only the new ones are added, and the answered one keeps its status
+    assert again == 100
+    assert len(list(repo.instructions(MONTH))) == 250
+    stored = repo.get_instruction(line(7).instruction_id)
+    assert stored is not None and stored.status == "sent"
+    assert sum(len(list(repo.instructions(MONTH, shard=s))) for s in range(repo.shard_count)) == 250

@@ -297,3 +297,10 @@ class LocalFileStore:
 
     def exists(self, key: str) -> bool:
         return os.path.exists(self._path(key))
+
+    def keys(self, prefix: str) -> list[str]:
+        """The keys under ``prefix`` (what the Distributed Map's ItemReader lists on S3)."""
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root.resolve())) for p in folder.rglob("*") if p.is_file())

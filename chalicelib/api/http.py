@@ -21,8 +21,8 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
-from chalicelib.domain.access import Principal
-from chalicelib.domain.errors import SpsrError, ValidationFailed
+from chalicelib.domain.access import Action, Principal, authorize
+from chalicelib.domain.errors import Forbidden, SpsrError, ValidationFailed
 
 logger = Logger(service="spsr-api")
 
@@ -57,6 +57,7 @@ class Operation:
     status: int = 200
     public: bool = False
     responses: dict[int, str] = field(default_factory=dict)
+    action: Action | None = None  # what the caller must be allowed (domain/access.py); None on public routes
 
 
 OPERATIONS: list[Operation] = []
@@ -126,10 +127,14 @@ Handler = Callable[..., Any]
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
              body: type[BaseModel] | None = None, example: dict[str, Any] | None = None,
              query: tuple[tuple[str, str], ...] = (), status: int = 200, public: bool = False,
-             responses: dict[int, str] | None = None) -> Callable[[Handler], Handler]:
-    """Registers a route whose handler receives (request, principal, body, **path params)."""
+             responses: dict[int, str] | None = None, action: Action | None = None) -> Callable[[Handler], Handler]:
+    """Registers a route whose handler receives (request, principal, body, **path params).
+
+    Every route with a token names its ``action``; the role is checked here, before the body is read,
+    and the service checks the same action against the record's location.
+    """
     OPERATIONS.append(Operation(method, path, summary, tag, body, example, query, status, public,
-                                responses or {}))
+                                responses or {}, action))
 
     def decorate(fn: Handler) -> Handler:
         @bp.route(path, methods=[method], content_types=["application/json"])
@@ -141,6 +146,9 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
             try:
                 if not public:
                     principal = bootstrap.services().tokens.verify(request.headers.get("authorization"))
+                    if action is None:  # fail closed; tests/api/test_access_matrix.py catches it first
+                        raise Forbidden(f"route {method} {path} names no access action", code="role_not_allowed")
+                    authorize(principal, action)
                 parsed = parse_body(body, request) if body is not None else None
                 result = fn(request=request, principal=principal, body=parsed, **params)
                 response = result if isinstance(result, Response) else json_response(result, status)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.access import Principal
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain import access
+from chalicelib.domain.access import Principal, Target, authorize
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.payroll import PayrollRun
 from chalicelib.services.payroll.context import PayrollContext
 
@@ -43,10 +44,7 @@ class Approval:
     def decide(self, principal: Principal, month: str, district: str, approve: bool,
                reason: str | None = None) -> PayrollRun:
         ctx = self.ctx
-        if principal.role != "district_admin":
-            raise Forbidden(f"role {principal.role} cannot approve pre-payrolls", code="role_not_allowed")
-        if principal.scope != district:
-            raise Forbidden("the district is outside this token's scope", code="out_of_scope")
+        authorize(principal, access.PAYROLL_APPROVE_DISTRICT, Target.area("district", district), "the district")
         run = ctx.run(month)
         state = run.districts.get(district)
         if state is None:

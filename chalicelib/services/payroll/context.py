@@ -9,8 +9,9 @@ from datetime import UTC
 from typing import Any
 
 from chalicelib.config import Settings
-from chalicelib.domain.access import Principal
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain import access
+from chalicelib.domain.access import Action, Principal, Target, authorize
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.payroll import PayrollRun, execution_name
 from chalicelib.ports import (
     AssignmentRepository,
@@ -27,11 +28,9 @@ from chalicelib.ports import (
     SmsPort,
 )
 
-# Who may do what with payroll runs. ``payroll_officer`` is the ministry's finance department
-# (national scope); ministry analysts read the aggregates; district admins approve their district.
-START_ROLES = ("payroll_officer",)
-READ_ROLES = ("payroll_officer", "ministry_analyst", "auditor", "region_admin", "district_admin")
-FILE_ROLES = ("payroll_officer", "auditor", "region_admin", "district_admin")  # files hold personal data
+# Who may do what with payroll runs is in the access table (``domain/access.py``, ``payroll.*``):
+# ``payroll_officer`` is the ministry's finance department (national scope); ministry analysts read the
+# aggregates; district admins approve their district.
 
 
 @dataclass
@@ -83,17 +82,12 @@ class PayrollContext:
         self.files.put(key, json.dumps(data, indent=indent).encode(), "application/json")
 
 
-def sees(principal: Principal, district: str, region: str) -> bool:
-    if principal.level == "district":
-        return principal.scope == district
-    if principal.level == "region":
-        return principal.scope == region
-    return True
+def sees(principal: Principal, district: str, region: str, action: Action = access.PAYROLL_READ) -> bool:
+    return access.permits(principal, action, Target(region=region, district=district))
 
 
-def require(principal: Principal, roles: tuple[str, ...]) -> None:
-    if principal.role not in roles:
-        raise Forbidden(f"role {principal.role} has no access to payroll", code="role_not_allowed")
+def require(principal: Principal, action: Action) -> None:
+    authorize(principal, action)
 
 
 def check_month(month: str) -> None:

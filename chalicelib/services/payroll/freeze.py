@@ -18,14 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.access import Principal
+from chalicelib.domain import access
+from chalicelib.domain.access import Principal, authorize
 from chalicelib.domain.assignments import Assignment
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.households import Household
 from chalicelib.domain.payroll import LINE_FIELDS, PaymentLine, PayrollRun, execution_name, instruction_id
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.arrears import Arrears
-from chalicelib.services.payroll.context import START_ROLES, PayrollContext, check_month
+from chalicelib.services.payroll.context import PayrollContext, check_month
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class Freeze:
     def start(self, principal: Principal | None, month: str) -> PayrollRun:
         """Starts the month's run, or returns the one already started: one execution per month, by name."""
         ctx = self.ctx
-        if principal is not None and principal.role not in START_ROLES:
-            raise Forbidden(f"role {principal.role} cannot start a payroll run", code="role_not_allowed")
+        if principal is not None:  # None: the monthly schedule
+            authorize(principal, access.PAYROLL_START)
         check_month(month)
         if ctx.workflow is None:
             raise Conflict("no payroll state machine is configured", code="payroll_unavailable")

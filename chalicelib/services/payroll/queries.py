@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.access import Principal
+from chalicelib.domain import access
+from chalicelib.domain.access import Principal, Target
 from chalicelib.domain.payroll import PayrollRun
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.books import Books, summary
-from chalicelib.services.payroll.context import FILE_ROLES, READ_ROLES, PayrollContext, require, sees
+from chalicelib.services.payroll.context import PayrollContext, require, sees
 
 
 class Queries:
@@ -17,16 +18,16 @@ class Queries:
         self.books = books
 
     def runs(self, principal: Principal) -> list[dict[str, Any]]:
-        require(principal, READ_ROLES)
+        require(principal, access.PAYROLL_READ)
         return [run_view(r, principal) for r in sorted(self.ctx.repo.runs(), key=lambda r: r.month, reverse=True)]
 
     def run(self, principal: Principal, month: str) -> dict[str, Any]:
-        require(principal, READ_ROLES)
+        require(principal, access.PAYROLL_READ)
         return run_view(self.ctx.run(month), principal)
 
     def summary(self, principal: Principal, month: str) -> dict[str, Any]:
         """Aggregates only (counts and som per district and programme): every payroll role may read them."""
-        require(principal, READ_ROLES)
+        require(principal, access.PAYROLL_READ)
         run = self.ctx.run(month)
         visible = {code for code, d in run.districts.items() if sees(principal, code, d.region_code)}
         out = summary(month, self.books.totals(month), visible)
@@ -41,14 +42,14 @@ class Queries:
         return out
 
     def file_links(self, principal: Principal, month: str) -> dict[str, Any]:
-        require(principal, FILE_ROLES)
+        require(principal, access.PAYROLL_FILES)
         run = self.ctx.run(month)
         seconds = self.ctx.settings.payroll_file_url_seconds
         out: list[dict[str, Any]] = []
         for code, d in sorted(run.districts.items()):
-            if sees(principal, code, d.region_code):
+            if sees(principal, code, d.region_code, access.PAYROLL_FILES):
                 out.append({"kind": "prepayroll", "district_code": code, "key": layout.prepayroll(month, code)})
-        if principal.role in ("payroll_officer", "auditor"):  # national files
+        if access.permits(principal, access.PAYROLL_FILES, Target()):  # national files: national reach only
             out.append({"kind": "prepayroll_summary", "key": layout.prepayroll_summary(month)})
             out.append({"kind": "manifest", "key": layout.manifest(month)})
             out.append({"kind": "pain001_manifest", "key": layout.pain001_manifest(month)})
@@ -64,7 +65,8 @@ def run_view(run: PayrollRun, principal: Principal | None = None) -> dict[str, A
     out = run.as_dict()
     out.pop("approval_token", None)
     out["awaiting_decision"] = run.undecided()
-    if principal is not None and principal.level in ("district", "region"):
+    if principal is not None:
         out["districts"] = {c: d for c, d in out["districts"].items()
                             if sees(principal, c, d["region_code"])}
+        out["awaiting_decision"] = [c for c in out["awaiting_decision"] if c in out["districts"]]
     return out

@@ -85,9 +85,15 @@ _TX = (
 
 
 def transaction_xml(line: PaymentLine) -> str:
-    return _TX.format(iid=line.instruction_id, amount=line.amount, bank=_t(line.bank_code),
-                      name=_t(line.payee_name[:140]), account=_t(line.account_number), kind=line.account_kind.upper(),
-                      programme=line.programme, month=line.month, district=line.district_code)
+    # _TX spelled as an f-string: a few times faster than str.format with keywords, millions of times a month
+    iid = line.instruction_id
+    return (f"<CdtTrfTxInf><PmtId><InstrId>{iid}</InstrId><EndToEndId>{iid}</EndToEndId></PmtId>"
+            f"<Amt><InstdAmt Ccy=\"UZS\">{line.amount}</InstdAmt></Amt>"
+            f"<CdtrAgt><FinInstnId><Othr><Id>{_t(line.bank_code)}</Id></Othr></FinInstnId></CdtrAgt>"
+            f"<Cdtr><Nm>{_t(line.payee_name[:140])}</Nm></Cdtr>"
+            f"<CdtrAcct><Id><Othr><Id>{_t(line.account_number)}</Id><SchmeNm><Prtry>{line.account_kind.upper()}"
+            f"</Prtry></SchmeNm></Othr></Id></CdtrAcct><Purp><Cd>{PROGRAMME_PURPOSE}</Cd></Purp>"
+            f"<RmtInf><Ustrd>{line.programme} {line.month} {line.district_code}</Ustrd></RmtInf></CdtTrfTxInf>")
 
 
 def write_pain001(out: IO[bytes], lines: list[PaymentLine], *, msg: str, created_at: str, execution_date: str,

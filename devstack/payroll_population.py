@@ -104,7 +104,7 @@ def assignment(i: int, month: str, programme_index: int | None = None, place: in
                                           (3 if i % 20 == 0 else i % 3)]
     back = 0 if lump or i % 7 == 0 else i % 6
     first = _FIRSTS.get((month, back)) or _FIRSTS.setdefault((month, back), months.add(month, -back))
-    last = months.add(first, 11) if monthly else first
+    last = (_FIRSTS.get((first, 11)) or _FIRSTS.setdefault((first, 11), months.add(first, 11))) if monthly else first
     mahalla, district, region = _PLACES[_h(i, "place") % len(_PLACES) if place is None else place]
     return _make(
         Assignment, assignment_id=f"app-{i:012d}:{programme}", application_id=f"app-{i:012d}",

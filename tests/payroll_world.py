@@ -38,7 +38,7 @@ class World:
     queue_url: str
     households: int
 
-    def wait(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+    def wait(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)

@@ -17,7 +17,7 @@ from chalicelib.domain.signatures import sign
 from tests.payroll_world import MONTH, World, callback_via, loads, payroll_world  # noqa: F401 (the fixture)
 
 
-def _approval_message(world: World, timeout: float = 10.0) -> str:
+def _approval_message(world: World, timeout: float = 60.0) -> str:
     sqs = boto3.client("sqs", region_name=world.settings.region)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

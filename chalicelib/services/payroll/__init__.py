@@ -23,6 +23,7 @@ from chalicelib.ports import (
     AssignmentRepository,
     BankGateway,
     BankMessageQueue,
+    BankSecrets,
     Clock,
     DeathRegistry,
     FileStore,
@@ -52,11 +53,11 @@ class PayrollService:
                  directory: HouseholdDirectory, payroll: PayrollRepository, files: FileStore,
                  deaths: DeathRegistry, funds: FundsGateway, bank: BankGateway, sms: SmsPort,
                  workflow: PayrollWorkflow | None, clock: Clock, settings: Settings,
-                 bank_queue: BankMessageQueue | None = None) -> None:
+                 bank_queue: BankMessageQueue | None = None, bank_secrets: BankSecrets | None = None) -> None:
         ctx = self.ctx = PayrollContext(
             assignments=assignments, households=households, directory=directory, repo=payroll, files=files,
             deaths=deaths, funds=funds, bank=bank, sms=sms, workflow=workflow, clock=clock, settings=settings,
-            bank_queue=bank_queue)
+            bank_queue=bank_queue, bank_secrets=bank_secrets)
         self.freezing = Freeze(ctx, Arrears(ctx))
         self.instructions = Instructions(ctx, self.freezing)
         self.prepayrolls = Prepayrolls(ctx, self.freezing)

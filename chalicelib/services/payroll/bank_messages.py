@@ -102,7 +102,9 @@ class BankMessages:
         With a queue, the message is kept and queued (``queued``: true, 202) and applied by ``apply_queued``."""
         ctx = self.ctx
         now = int(ctx.clock.now().timestamp())
-        verify(secret=ctx.settings.bank_secret(bank_id or ""), timestamp=timestamp, signature=signature,
+        bank = bank_id or ""
+        secret = ctx.bank_secrets.secret(bank) if ctx.bank_secrets else ctx.settings.bank_secret(bank)
+        verify(secret=secret, timestamp=timestamp, signature=signature,
                body=body, now=now, window_seconds=ctx.settings.bank_callback_window_seconds)
         assert bank_id is not None and signature is not None
         expires = now + 2 * ctx.settings.bank_callback_window_seconds

@@ -17,6 +17,7 @@ from chalicelib.ports import (
     AssignmentRepository,
     BankGateway,
     BankMessageQueue,
+    BankSecrets,
     Clock,
     DeathRegistry,
     FileStore,
@@ -48,6 +49,8 @@ class PayrollContext:
     clock: Clock
     settings: Settings
     bank_queue: BankMessageQueue | None = None
+    # Secrets Manager on AWS (bootstrap); without one, SPSR_BANK_CALLBACK_SECRETS (local runs, tests).
+    bank_secrets: BankSecrets | None = None
 
     def now(self) -> str:
         return self.clock.now().astimezone(UTC).isoformat(timespec="seconds")

@@ -243,6 +243,7 @@ class Services:
             HttpBankGateway,
             NoBank,
             PayrollStateMachine,
+            SqsBankQueue,
             StaticDeathRegistry,
             UnconfiguredFunds,
             ZeepFundsGateway,
@@ -269,7 +270,9 @@ class Services:
             directory=DynamoHouseholdDirectory(self.dynamodb, s.registry_table),
             payroll=DynamoPayrollRepository(self.dynamodb, s.payroll_table),
             files=S3FileStore(self.s3, s.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
-            sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets)
+            sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets,
+            bank_queue=(SqsBankQueue(aws_client("sqs", s), s.payroll_bank_queue_url)
+                        if s.payroll_bank_queue_url else None))
 
 
 def build(settings: Settings) -> Services:

@@ -41,7 +41,8 @@ class Grants:
     task_tokens: bool = False  # resumes the payroll's approval step
     sms: bool = False  # sns:Publish to phone numbers (no topic ARN exists for those)
     secrets: tuple[Literal["bank_callbacks", "agency_credentials"], ...] = ()
-    consumes: tuple[Literal["approvals"], ...] = ()  # SQS queues it is the event source of
+    consumes: tuple[Literal["approvals", "bank_callbacks"], ...] = ()  # SQS queues it is the event source of
+    sends: tuple[Literal["bank_callbacks"], ...] = ()  # SQS queues it sends to
     dead_letter: bool = False  # invoked asynchronously: failed events go to its dead-letter queue
     # Sets or reads nothing outside its own stage's resources; the reason the function needs it.
     why: str = ""
@@ -52,9 +53,10 @@ _WRITE_ALL: dict[Table, Access] = {"registry": "write", "applications": "write",
 
 FUNCTIONS: dict[str, Grants] = {
     "api_handler": Grants(
-        tables=_WRITE_ALL, documents="write", payroll_files="read", starts=("application", "payroll"),
-        task_tokens=True, sms=True, secrets=("bank_callbacks",),
-        why="every HTTP route: registry, applications, evidence links, payroll runs, approvals, bank callbacks"),
+        tables=_WRITE_ALL, documents="write", payroll_files="write", starts=("application", "payroll"),
+        task_tokens=True, sms=True, secrets=("bank_callbacks",), sends=("bank_callbacks",),
+        why="every HTTP route: registry, applications, evidence links, payroll runs, approvals; bank callbacks are "
+            "checked, stored on S3 and queued"),
     "begin_application": Grants(tables={"applications": "write"}, why="marks the run of an application"),
     "collect_evidence": Grants(
         tables={"applications": "read", "audit": "write"}, documents="write", secrets=("agency_credentials",),
@@ -73,6 +75,21 @@ FUNCTIONS: dict[str, Grants] = {
     "payroll_freeze": Grants(
         tables={"assignments": "write", "registry": "read", "payroll": "write"}, payroll_files="write",
         secrets=("agency_credentials",), why="freezes the month's assignments; asks the civil registry for deaths"),
+    "payroll_freeze_shard": Grants(
+        tables={"assignments": "write", "registry": "read", "payroll": "write"}, payroll_files="write",
+        secrets=("agency_credentials",), why="freezes one shard of the month's assignments; asks for deaths"),
+    "payroll_seal_manifest": Grants(tables={"payroll": "write"}, payroll_files="write", list_payroll_files=True,
+                                    why="seals the manifest from its shards' parts"),
+    "payroll_prepare_district": Grants(tables={"payroll": "write"}, payroll_files="write",
+                                       why="one district's pre-payroll CSV"),
+    "payroll_write_district_files": Grants(tables={"payroll": "write"}, payroll_files="write",
+                                           why="one district's pain.001 files"),
+    "payroll_plan_books": Grants(tables={"payroll": "read"}, why="the shards a reconciliation round counts"),
+    "payroll_count_books": Grants(tables={"payroll": "read"}, payroll_files="write",
+                                  why="counts one shard's instructions for the books"),
+    "payroll_bank_messages": Grants(
+        tables={"payroll": "write", "registry": "read", "audit": "write"}, payroll_files="read", sms=True,
+        consumes=("bank_callbacks",), why="applies queued pain.002 and camt.054 messages; SMS on credits"),
     "payroll_write_instructions": Grants(tables={"payroll": "write"}, payroll_files="read",
                                          why="one instruction per manifest line"),
     "payroll_prepare": Grants(tables={"payroll": "write"}, payroll_files="write", why="pre-payroll CSVs"),

@@ -227,6 +227,11 @@ class RegistryStack(cdk.Stack):
         self.approvals = self._queue(
             "PayrollApprovals", queue_name="spsr-payroll-approvals", visibility_timeout=cdk.Duration.minutes(5),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.approvals_dlq))
+        # Bank callbacks are checked by the API, stored and queued; payroll_bank_messages applies them.
+        self.bank_callbacks_dlq = self._queue("BankCallbacksDeadLetters")
+        self.bank_callbacks = self._queue(
+            "BankCallbacks", queue_name="spsr-payroll-bank-callbacks", visibility_timeout=cdk.Duration.minutes(6),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.bank_callbacks_dlq))
         self.async_dlq = self._queue("AsyncFailures")
         ack(self.async_dlq, "AwsSolutions-SQS3",
             "This queue is the dead-letter queue of the scheduled (asynchronously invoked) functions.")
@@ -279,6 +284,7 @@ class RegistryStack(cdk.Stack):
             "SPSR_DOCUMENTS_BUCKET": self.documents.bucket_name,
             "SPSR_PAYROLL_BUCKET": self.payroll_files.bucket_name,
             "SPSR_PAYROLL_APPROVAL_QUEUE_URL": self.approvals.queue_url,
+            "SPSR_PAYROLL_BANK_QUEUE_URL": self.bank_callbacks.queue_url,
             "SPSR_JWT_ISSUER": self.issuer,
             "SPSR_JWT_AUDIENCE": self.client_id,
             "SPSR_JWKS_URL": f"{self.issuer}/.well-known/jwks.json",
@@ -371,11 +377,19 @@ class RegistryStack(cdk.Stack):
             variable = {"bank_callbacks": "SPSR_BANK_CALLBACK_SECRET_ID",
                         "agency_credentials": "SPSR_AGENCY_CREDENTIALS_SECRET_ID"}[secret_name]
             function.add_property_override(f"Environment.Variables.{variable}", secret.secret_arn)
+        queues = {"approvals": self.approvals, "bank_callbacks": self.bank_callbacks}
         for queue_name in grants.consumes:
-            queue = {"approvals": self.approvals}[queue_name]
+            queue = queues[queue_name]
             role.add_to_policy(iam.PolicyStatement(
                 actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                          "sqs:ChangeMessageVisibility"], resources=[queue.queue_arn]))
+            # The consumer answers batchItemFailures; without this Lambda would retry the whole batch.
+            event = f"{logical_id(name)}SqsEventSource"
+            function.add_property_override(f"Events.{event}.Properties.FunctionResponseTypes",
+                                           ["ReportBatchItemFailures"])
+        for queue_name in grants.sends:
+            role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
+                                                   resources=[queues[queue_name].queue_arn]))
         if grants.dead_letter:
             role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.async_dlq.queue_arn]))
             function.add_property_override("DeadLetterQueue", {"Type": "SQS", "TargetArn": self.async_dlq.queue_arn})
@@ -530,7 +544,9 @@ class RegistryStack(cdk.Stack):
                     0, f"{kind} state machine: {metric_name}")
         for logical, queue, threshold in (("ApprovalsDeadLettersAlarm", self.approvals_dlq, 0),
                                           ("AsyncFailuresAlarm", self.async_dlq, 0),
-                                          ("ApprovalsBacklogAlarm", self.approvals, 10)):
+                                          ("BankCallbacksDeadLettersAlarm", self.bank_callbacks_dlq, 0),
+                                          ("ApprovalsBacklogAlarm", self.approvals, 10),
+                                          ("BankCallbacksBacklogAlarm", self.bank_callbacks, 100)):
             self._alarm(logical, queue.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"),
                         threshold, f"messages waiting in {logical.removesuffix('Alarm')}")
         api_dims = {"ApiName": "spsr", "Stage": CONFIG["stages"][self.stage].get("api_gateway_stage", "api")}
@@ -579,7 +595,8 @@ class RegistryStack(cdk.Stack):
             cloudwatch.GraphWidget(title="Queues", left=[
                 q.metric_approximate_number_of_messages_visible(period=five, label=label)
                 for label, q in (("approvals", self.approvals), ("approval dead letters", self.approvals_dlq),
-                                 ("async failures", self.async_dlq))]),
+                                 ("async failures", self.async_dlq), ("bank callbacks", self.bank_callbacks),
+                                 ("bank callback dead letters", self.bank_callbacks_dlq))]),
             cloudwatch.SingleValueWidget(title="Overdue applications / unapproved pre-payrolls", metrics=[
                 cloudwatch.Metric(namespace="SPSR", metric_name="OverdueApplications",
                                   dimensions_map={"service": "workflow"}, statistic="Maximum",

@@ -384,13 +384,15 @@ class DynamoAssignmentRepository:
             "IndexName": "by_household", "KeyConditionExpression": "household_id = :h",
             "ExpressionAttributeValues": to_item({":h": household_id})})]
 
-    def active_in(self, month: str) -> Iterator[Assignment]:
-        for shard in range(ASSIGNMENT_SHARDS):
+    shard_count = ASSIGNMENT_SHARDS
+
+    def active_in(self, month: str, shard: int | None = None) -> Iterator[Assignment]:
+        for one in range(ASSIGNMENT_SHARDS) if shard is None else (shard,):
             for item in self._query({
                 "IndexName": "by_status",
                 "KeyConditionExpression": "status_shard = :s AND start_sk <= :m",
                 "FilterExpression": "last_month >= :month",
-                "ExpressionAttributeValues": to_item({":s": f"active#{shard:02d}", ":m": f"{month}#~",
+                "ExpressionAttributeValues": to_item({":s": f"active#{one:02d}", ":m": f"{month}#~",
                                                       ":month": month}),
             }):
                 yield _assignment(item)

@@ -302,6 +302,20 @@ def test_asynchronous_entry_points_have_dead_letter_queues(synth: dict[str, Any]
     assert consumed and all("RedrivePolicy" in q["Properties"] for q in consumed)
 
 
+def test_every_queue_consumer_reports_its_failed_messages_one_by_one(synth: dict[str, Any]) -> None:
+    # Given the synthesized template, when a function is fed by SQS (the approvals, the bank's callbacks)
+    template = synth["template"]
+    consumers = {}
+    for logical, function in resources(template, "AWS::Serverless::Function").items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                consumers[logical] = event["Properties"]
+    # then Lambda reads its batchItemFailures instead of retrying the whole batch
+    assert {"PayrollApprovalToken", "PayrollBankMessages"} <= set(consumers)
+    for logical, properties in consumers.items():
+        assert properties.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], logical
+
+
 def test_alarms_cover_functions_machines_queues_and_the_api(synth: dict[str, Any]) -> None:
     template = synth["template"]
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()

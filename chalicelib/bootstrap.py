@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.agency_ports import AgencyClient
     from chalicelib.ports import AgencyCredentials, BankSecrets, Clock, IdGenerator, Workflow
     from chalicelib.services.applications import ApplicationService
+    from chalicelib.services.change_requests import ChangeRequestService
     from chalicelib.services.households import HouseholdService
     from chalicelib.services.intake import IntakeService
     from chalicelib.services.notifications import NotificationService
@@ -196,7 +197,17 @@ class Services:
     def households(self) -> HouseholdService:
         from chalicelib.services.households import HouseholdService
 
-        return HouseholdService(self.household_repository, self.clock, self.ids)
+        return HouseholdService(self.household_repository, self.clock, self.ids, self.change_requests)
+
+    @cached_property
+    def change_requests(self) -> ChangeRequestService:
+        from chalicelib.adapters.change_requests import DynamoChangeRequestRepository
+        from chalicelib.services.change_requests import ChangeRequestService
+
+        repository = DynamoChangeRequestRepository(self.dynamodb, self.settings.registry_table,
+                                                   self.household_repository)
+        return ChangeRequestService(self.household_repository, repository, self.notifications, self.clock, self.ids,
+                                    self.settings.page_size_max)
 
     @cached_property
     def applications(self) -> ApplicationService:
@@ -232,6 +243,7 @@ class Services:
             HttpBankGateway,
             NoBank,
             PayrollStateMachine,
+            SqsBankQueue,
             StaticDeathRegistry,
             UnconfiguredFunds,
             ZeepFundsGateway,
@@ -258,7 +270,9 @@ class Services:
             directory=DynamoHouseholdDirectory(self.dynamodb, s.registry_table),
             payroll=DynamoPayrollRepository(self.dynamodb, s.payroll_table),
             files=S3FileStore(self.s3, s.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
-            sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets)
+            sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets,
+            bank_queue=(SqsBankQueue(aws_client("sqs", s), s.payroll_bank_queue_url)
+                        if s.payroll_bank_queue_url else None))
 
 
 def build(settings: Settings) -> Services:

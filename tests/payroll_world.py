@@ -38,7 +38,7 @@ class World:
     queue_url: str
     households: int
 
-    def wait(self, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    def wait(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             described: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
@@ -50,7 +50,7 @@ class World:
 
 def seed(settings: Settings, n: int, month: str) -> None:
     db = boto3.client("dynamodb", region_name=settings.region)
-    households, assignments = pop.build(n, month)
+    households, assignments = pop.build(n, month, districts=3)
     changes = [ChangeRecord(household_id=h.household_id, version=1, at="2026-11-01T00:00:00+00:00",
                             actor_id="seed", actor_role="system", action="register", target="household")
                for h in households]

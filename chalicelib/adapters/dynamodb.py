@@ -26,7 +26,7 @@ from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.households import ChangeRecord, Household, as_plain
-from chalicelib.ports import ApplicationQuery, Page
+from chalicelib.ports import ApplicationQuery, HouseholdWrite, Page
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -134,8 +134,10 @@ class DynamoHouseholdRepository:
                      code="member_in_other_household"),
         )
 
-    def save(self, household: Household, expected_version: int, change: ChangeRecord,
-             claim_pinfls: tuple[str, ...] = ()) -> None:
+    def write_items(self, write: HouseholdWrite) -> list[dict[str, Any]]:
+        """The transaction items of a household update: the household (conditional on its version), its
+        change record, new PINFL claims and released ones (each conditional on belonging to the household)."""
+        household = write.household
         put = {
             "Put": {
                 "TableName": self._table,
@@ -143,11 +145,20 @@ class DynamoHouseholdRepository:
                                  **codec.household_to(household)}),
                 "ConditionExpression": "#v = :expected",
                 "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": to_item({":expected": expected_version}),
+                "ExpressionAttributeValues": to_item({":expected": write.expected_version}),
             }
         }
+        releases = [{"Delete": {
+            "TableName": self._table, "Key": to_item({"pk": f"PINFL#{p}", "sk": "PERSON"}),
+            "ConditionExpression": "attribute_not_exists(pk) OR household_id = :h",
+            "ExpressionAttributeValues": to_item({":h": household.household_id}),
+        }} for p in write.release_pinfls]
+        return [put, self._change_put(write.change), *self._claims(household, write.claim_pinfls), *releases]
+
+    def save(self, household: Household, expected_version: int, change: ChangeRecord,
+             claim_pinfls: tuple[str, ...] = ()) -> None:
         self._transact(
-            [put, self._change_put(change), *self._claims(household, claim_pinfls)],
+            self.write_items(HouseholdWrite(household, expected_version, change, claim_pinfls)),
             Conflict(
                 f"household {household.household_id} changed since version {expected_version}, "
                 "or a new member is registered elsewhere; reload and try again",
@@ -373,13 +384,15 @@ class DynamoAssignmentRepository:
             "IndexName": "by_household", "KeyConditionExpression": "household_id = :h",
             "ExpressionAttributeValues": to_item({":h": household_id})})]
 
-    def active_in(self, month: str) -> Iterator[Assignment]:
-        for shard in range(ASSIGNMENT_SHARDS):
+    shard_count = ASSIGNMENT_SHARDS
+
+    def active_in(self, month: str, shard: int | None = None) -> Iterator[Assignment]:
+        for one in range(ASSIGNMENT_SHARDS) if shard is None else (shard,):
             for item in self._query({
                 "IndexName": "by_status",
                 "KeyConditionExpression": "status_shard = :s AND start_sk <= :m",
                 "FilterExpression": "last_month >= :month",
-                "ExpressionAttributeValues": to_item({":s": f"active#{shard:02d}", ":m": f"{month}#~",
+                "ExpressionAttributeValues": to_item({":s": f"active#{one:02d}", ":m": f"{month}#~",
                                                       ":month": month}),
             }):
                 yield _assignment(item)

@@ -76,6 +76,7 @@ PATH_PATTERNS = {
     "household_id": identifiers.HOUSEHOLD_ID,
     "application_id": identifiers.APPLICATION_ID,
     "person_id": identifiers.PERSON_ID,
+    "request_id": identifiers.CHANGE_REQUEST_ID,
     "month": identifiers.MONTH,
     "district_code": identifiers.DISTRICT_CODE,
 }
@@ -142,6 +143,15 @@ class Operation:
     response: type[BaseModel] | None = None
     max_body: int = MAX_BODY_BYTES
     headers: tuple[tuple[str, str], ...] = ()  # required request headers: (name, pattern)
+    also: dict[int, type[BaseModel]] = field(default_factory=dict)  # other success statuses and their bodies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer with a success status other than the route's own (one of its ``also``)."""
+
+    status: int
+    body: Any
 
 
 OPERATIONS: list[Operation] = []
@@ -280,17 +290,19 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
              responses: dict[int, str] | None = None, action: Action | None = None,
              response: type[BaseModel] | None = None, max_body: int = MAX_BODY_BYTES,
              headers: tuple[tuple[str, str], ...] = (),
-             authenticate: Callable[[Request], None] | None = None) -> Callable[[Handler], Handler]:
+             authenticate: Callable[[Request], None] | None = None,
+             also: dict[int, type[BaseModel]] | None = None) -> Callable[[Handler], Handler]:
     """Registers a route whose handler receives (request, principal, body, **path params).
 
     Every route with a token names its ``action``; the role is checked here, before the body is read,
     and the service checks the same action against the record's location. ``response`` is the pydantic
     model of the success body; ``authenticate`` is a public route's own check, run before the body is
-    parsed (the bank callback's signature headers).
+    parsed (the bank callback's signature headers). ``also`` names the route's other success statuses
+    and their models; the handler answers one with ``Reply`` (a status not named there is a defect: 500).
     """
     params_ = tuple(_as_param(q) for q in query)
     OPERATIONS.append(Operation(method, path, summary, tag, body, example, params_, status, public,
-                                responses or {}, action, response, max_body, headers))
+                                responses or {}, action, response, max_body, headers, dict(also or {})))
 
     def decorate(fn: Handler) -> Handler:
         # Chalice answers a Content-Type it does not expect itself, in its own shape and letting a
@@ -315,8 +327,11 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 check_params(request, params_, params)
                 parsed = parse_body(body, request) if body is not None else None
                 result = fn(request=request, principal=principal, body=parsed, **params)
-                response_ = result if isinstance(result, Response) else json_response(render(result, response),
-                                                                                      status)
+                if isinstance(result, Reply):
+                    response_ = json_response(render(result.body, (also or {})[result.status]), result.status)
+                else:
+                    response_ = result if isinstance(result, Response) else json_response(render(result, response),
+                                                                                          status)
             except SpsrError as err:
                 response_ = error_response(err)
             except Exception as err:  # a defect, not the caller's fault: a stable body, and no personal data logged

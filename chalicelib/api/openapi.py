@@ -43,7 +43,7 @@ def error_statuses(op: Operation) -> dict[int, str]:
             codes[404] = _ERRORS[404]
     elif op.headers:
         codes.update({401: _ERRORS[401], 503: _ERRORS[503]})
-    codes.update(op.responses)
+    codes.update({code: text for code, text in op.responses.items() if code >= 400})  # 202 is a success
     return dict(sorted(codes.items()))
 
 
@@ -51,6 +51,7 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (op.body, "validation") for op in OPERATIONS if op.body is not None]
     models += [(op.response, "serialization") for op in OPERATIONS if op.response is not None]
+    models += [(model, "serialization") for op in OPERATIONS for model in op.also.values()]
     models.append((ErrorOut, "serialization"))
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
@@ -60,7 +61,8 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
     for op in OPERATIONS:
         body_ref = refs[(op.body, "validation")]["$ref"] if op.body is not None else None
         response_ref = refs[(op.response, "serialization")]["$ref"] if op.response is not None else None
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, body_ref, response_ref, error_ref)
+        also = {status: refs[(model, "serialization")]["$ref"] for status, model in op.also.items()}
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, body_ref, response_ref, error_ref, also)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -80,7 +82,8 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
     }
 
 
-def _operation(op: Operation, body_ref: str | None, response_ref: str | None, error_ref: str) -> dict[str, Any]:
+def _operation(op: Operation, body_ref: str | None, response_ref: str | None, error_ref: str,
+               also: dict[int, str]) -> dict[str, Any]:
     success: dict[str, Any] = {"$ref": response_ref} if response_ref else {"type": "object"}
     out: dict[str, Any] = {
         "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{op.method}_{op.path}").strip("_").lower(),
@@ -89,6 +92,9 @@ def _operation(op: Operation, body_ref: str | None, response_ref: str | None, er
         "responses": {str(op.status): {"description": "success", "content": {
             "application/json": {"schema": success}}}},
     }
+    for status, ref in also.items():  # the route's other success statuses, described in its responses
+        out["responses"][str(status)] = {"description": op.responses.get(status, "success"), "content": {
+            "application/json": {"schema": {"$ref": ref}}}}
     params: list[dict[str, Any]] = [
         {"name": n, "in": "path", "required": True,
          "schema": {"type": "string", "pattern": path_pattern(n)}} for n in re.findall(r"{(\w+)}", op.path)]

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from chalicelib import bootstrap
 from chalicelib.api import responses as out
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import Reply, endpoint
 from chalicelib.api.schemas import Strict
 from chalicelib.domain import access
 from chalicelib.domain.identifiers import MONTH
@@ -133,12 +133,14 @@ def _signed(request: Any) -> None:
 @endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, body=BankCallbackIn, example=CALLBACK_EXAMPLE,
           summary="Bank notifications (camt.054) and status reports (pain.002), HMAC-signed; no bearer token",
           authenticate=_signed, max_body=6 * 1024 * 1024, headers=CALLBACK_HEADERS, response=out.CallbackOut,
-          responses={401: "unsigned, wrongly signed, unknown bank or stale timestamp",
+          also={202: out.CallbackQueuedOut},
+          responses={202: "checked and queued: applied shortly by the bank-message consumer",
+                     401: "unsigned, wrongly signed, unknown bank or stale timestamp",
                      409: "the very same signed request was received before (replay)"})
-def bank_callback(request: Any, principal: Any, body: BankCallbackIn) -> dict[str, Any]:
+def bank_callback(request: Any, principal: Any, body: BankCallbackIn) -> Any:
     headers = request.headers
     result: dict[str, Any] = bootstrap.services().payroll.receive_callback(
         bank_id=headers.get("x-bank-id"), timestamp=headers.get("x-signature-timestamp"),
         signature=headers.get("x-signature"), body=request.raw_body or b"", message_type=body.message_type,
         document=body.document)
-    return result
+    return Reply(202, result) if result.get("queued") else result

@@ -13,11 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.schemas import Channel, Language, Programme, Relationship
+from chalicelib.api.schemas import ChangeKind, Channel, Language, Programme, RejectionReason, Relationship
 from chalicelib.domain.applications import STATUSES
+from chalicelib.domain.change_requests import STATUSES as CHANGE_REQUEST_STATUSES
 from chalicelib.domain.decisions import APPROVAL_STATUSES
 
 ApplicationStatus = Literal[STATUSES]  # type: ignore[valid-type]
+ChangeRequestStatus = Literal[CHANGE_REQUEST_STATUSES]  # type: ignore[valid-type]
 
 
 class Out(BaseModel):
@@ -95,10 +97,64 @@ class ChangeOut(Out):
     old: dict[str, Any]
     new: dict[str, Any]
     reason: str | None
+    request_id: str | None = Field(default=None, description="the change request whose approval made this change")
+    requested_by: str | None = Field(default=None, description="who reported that request (the actor approved it)")
+    requested_role: str | None = None
 
 
 class ChangesOut(Out):
     items: list[ChangeOut]
+
+
+# ------------------------------------------------------------------ change requests
+
+
+class ChangePayloadOut(Out):
+    """The reported change, with the fields of its kind only (the others are null)."""
+
+    kind: ChangeKind
+    bank_account: BankAccountOut | None = None
+    person_id: str | None = None
+    phone: str | None = None
+    address: AddressOut | None = None
+    member: MemberOut | None = None
+    died_on: date | None = None
+    new_head_person_id: str | None = None
+
+
+class ChangeRequestOut(Out):
+    request_id: str
+    household_id: str
+    kind: ChangeKind
+    reference: str = Field(description="the short reference told to the family (SMS, counter receipt)")
+    payload: ChangePayloadOut
+    district_code: str
+    mahalla_code: str
+    base_version: int
+    submitted_by: str
+    submitted_role: str
+    submitted_at: str
+    status: ChangeRequestStatus
+    note: str | None
+    decided_by: str | None
+    decided_role: str | None
+    decided_at: str | None
+    reason: RejectionReason | None
+    decision_note: str | None
+    applied_version: int | None
+
+
+class ChangeOutcomeOut(ChangeRequestOut):
+    sms_sent: bool = Field(description="whether the family was told by SMS")
+
+
+class ChangeRequestsOut(Out):
+    items: list[ChangeRequestOut]
+
+
+class ChangeRequestPage(Out):
+    items: list[ChangeRequestOut]
+    next_cursor: str | None
 
 
 # ------------------------------------------------------------------ applications
@@ -343,6 +399,16 @@ class CallbackOut(Out):
     msg_id: str
     duplicate: bool = Field(description="true when this message was applied before (a resend)")
     changed: int
+    queued: Literal[False] = Field(default=False, description="applied in the request, not queued")
+
+
+class CallbackQueuedOut(Out):
+    """A callback checked (signature, timestamp, replay) and queued: applied shortly by the consumer."""
+
+    msg_id: str
+    duplicate: Literal[False]
+    changed: Literal[0] = Field(description="nothing is applied yet")
+    queued: Literal[True]
 
 
 # ------------------------------------------------------------------ system

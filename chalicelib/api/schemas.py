@@ -22,7 +22,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain import change_requests as cr
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.evidence import IncomeFact, PersonFacts
 from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
 from chalicelib.domain.identifiers import (
@@ -246,6 +248,9 @@ Version = Annotated[int, Field(ge=1, le=10**9, description="the household versio
 
 
 class HouseholdPatch(Strict):
+    # a payout account change is a change request of its own (400 one_change_per_request with an address)
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["address", "bank_account"]}})
+
     version: Version
     address: AddressIn | None = None
     bank_account: BankAccountIn | None = None
@@ -455,3 +460,87 @@ class AssessmentPreviewIn(Strict):
                         WithJsonSchema(evidence_json_schema()[0])] = Field(
         description="an evidence document (rules/assessment.schema.json); the period is 2024-01 or later and "
                     "birth dates are not after it")
+
+
+ChangeKind = Literal["payout_account", "phone", "address", "member_moves_in", "member_moves_out", "death"]
+RejectionReason = Literal["documents_missing", "not_confirmed", "duplicate", "no_longer_applies", "other"]
+PersonId = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+assert set(cr.KINDS) == set(ChangeKind.__args__)  # type: ignore[attr-defined]
+assert set(cr.REJECTION_REASONS) == set(RejectionReason.__args__)  # type: ignore[attr-defined]
+
+# The fields each kind of change request needs, and the ones it may carry besides.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "payout_account": ("bank_account",), "phone": ("person_id", "phone"), "address": ("address",),
+    "member_moves_in": ("member",), "member_moves_out": ("person_id",), "death": ("person_id", "died_on"),
+}
+_MAY: dict[str, tuple[str, ...]] = {"member_moves_out": ("new_head_person_id",), "death": ("new_head_person_id",)}
+
+
+def _kind_rules() -> list[dict[str, Any]]:
+    """_NEEDS and _MAY in the JSON schema: per kind, its fields required (not null) and the others absent."""
+    fields = {name for names in (*_NEEDS.values(), *_MAY.values()) for name in names}
+    return [{"if": {"properties": {"kind": {"const": kind}}},
+             "then": {"required": list(needs),
+                      "properties": {**{n: {"not": {"type": "null"}} for n in needs},
+                                     **{n: False for n in sorted(fields - set(needs) - set(_MAY.get(kind, ())))}}}}
+            for kind, needs in _NEEDS.items()]
+
+
+class ChangeRequestIn(Strict):
+    """A reported change to a household, with the fields of its kind only: ``payout_account``:
+    bank_account; ``phone``: person_id, phone; ``address``: address; ``member_moves_in``: member;
+    ``member_moves_out``: person_id (and new_head_person_id when the head leaves); ``death``:
+    person_id, died_on (and new_head_person_id)."""
+
+    kind: ChangeKind
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(allOf=_kind_rules()))
+
+    version: Annotated[int, Field(ge=1, le=10**9, description="the household version the change was read at"),
+                       Integral]
+    bank_account: BankAccountIn | None = None
+    person_id: PersonId | None = None
+    phone: Phone | None = None
+    address: AddressIn | None = None
+    member: MemberIn | None = None
+    died_on: date | None = Field(default=None, description="not in the future")
+    new_head_person_id: PersonId | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+    def to_domain(self) -> cr.Payload:
+        given = self.model_fields_set - {"kind", "version", "note"}
+        for name in _NEEDS[self.kind]:
+            if getattr(self, name) is None:
+                raise ValidationFailed(f"a {self.kind} change needs {name}", field=name, code="missing_field")
+        for name in sorted(given - set(_NEEDS[self.kind]) - set(_MAY.get(self.kind, ()))):
+            raise ValidationFailed(f"a {self.kind} change has no {name}", field=name, code="unknown_field")
+        if self.died_on is not None and self.died_on > date.today():
+            raise ValidationFailed("the date of death cannot be in the future", field="died_on", code="invalid_date")
+        # The checks above guarantee the fields each branch reads.
+        if self.kind == "payout_account" and self.bank_account:
+            return cr.PayoutAccountChange(bank_account=self.bank_account.to_domain())
+        if self.kind == "phone" and self.person_id and self.phone:
+            return cr.PhoneChange(person_id=self.person_id, phone=self.phone)
+        if self.kind == "address" and self.address:
+            return cr.AddressChange(address=self.address.to_domain())
+        if self.kind == "member_moves_in" and self.member:
+            return cr.MemberMovesIn(member=self.member.to_domain())
+        if self.kind == "member_moves_out" and self.person_id:
+            return cr.MemberMovesOut(person_id=self.person_id, new_head_person_id=self.new_head_person_id)
+        assert self.person_id and self.died_on
+        return cr.MemberDied(person_id=self.person_id, died_on=self.died_on,
+                             new_head_person_id=self.new_head_person_id)
+
+
+class ChangeApprovalIn(Strict):
+    version: Annotated[int, Field(ge=1, le=10**9, description="the household version the approver read"), Integral]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChangeRejectionIn(Strict):
+    reason: RejectionReason | None = Field(default=None, description="required; 'other' needs a note")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChangeCancellationIn(Strict):
+    note: str | None = Field(default=None, max_length=500)

@@ -15,6 +15,8 @@ from chalicelib.domain.errors import Conflict, ValidationFailed
 RELATIONSHIPS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
 LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
 MAX_MEMBERS = 40
+# The member fields a change may touch (PINFL, birth date and sex are fixed once registered).
+MEMBER_FIELDS = ("surname", "given_name", "patronymic", "phone", "language", "relationship", "document")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,10 @@ class ChangeRecord:
     old: dict[str, Any] = field(default_factory=dict)
     new: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    # A change made by approving a change request: the request and who reported it (the actor approved).
+    request_id: str | None = None
+    requested_by: str | None = None
+    requested_role: str | None = None
 
 
 def check_members(members: tuple[Member, ...] | list[Member], field_prefix: str = "members") -> None:
@@ -141,6 +147,17 @@ def expect_version(household: Household, expected: int) -> None:
 def with_member_replaced(household: Household, member: Member) -> Household:
     members = tuple(member if m.person_id == member.person_id else m for m in household.members)
     return replace(household, members=members)
+
+
+def household_fields(h: Household) -> dict[str, Any]:
+    """The household's own fields as change records show them (old and new values)."""
+    return {"address": as_plain(h.address), "bank_account": as_plain(h.bank_account) if h.bank_account else None}
+
+
+def member_fields(m: Member) -> dict[str, Any]:
+    """A member's fields as change records show them."""
+    plain: dict[str, Any] = as_plain(m)
+    return {k: plain[k] for k in ("pinfl", "birth_date", "sex", *MEMBER_FIELDS)}
 
 
 def as_plain(value: Any) -> Any:

@@ -14,7 +14,8 @@ A generated request is a fresh household's data, so the test fixes up, one by on
 Schema cannot state and the field's description gives (``_fix_household_rules``): the address (and a
 region, district or mahalla filter) is the token's mahalla (the reference geography is not enumerated
 in the document), exactly one head, each PINFL once, the applicant among the members with a phone,
-birth dates between 1900 and today and a passport or ID card from 16 on. A cursor is opaque (only a
+birth dates between 1900 and today and a passport or ID card from 16 on, a date of death not in the
+future. A cursor is opaque (only a
 next_cursor the API gave is one), so it is dropped; the calculator's evidence is the documented
 example (the evidence schema and its semantic rules are tested in tests/rules and tests/oracle). Path
 ids are drawn from the seeded records half of the time, so reads and updates of existing records are
@@ -111,6 +112,8 @@ def _fix_household_rules(body: Any, rnd: random.Random) -> None:
         return
     if "address" in body and isinstance(body["address"], dict):
         body["address"].update(region_code=REGION, district_code=DISTRICT, mahalla_code=MAHALLA)
+    if isinstance(body.get("died_on"), str) and date.fromisoformat(body["died_on"]) > date.today():
+        body["died_on"] = date.today().isoformat()  # a date of death is not in the future
     if isinstance(body.get("member"), dict):
         _fix_member(body["member"], rnd)
         body["member"]["relationship"] = "other" if body["member"]["relationship"] == "head" else \

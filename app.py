@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib.api import applications, assessments, households, payroll, system
+from chalicelib.api import applications, assessments, audit, households, payroll, system
 from chalicelib.tasks import application_workflow
 from chalicelib.tasks import payroll as payroll_tasks
 
@@ -13,4 +13,5 @@ app.register_blueprint(households.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
 app.register_blueprint(assessments.bp)
+app.register_blueprint(audit.bp)
 app.register_blueprint(application_workflow.bp)

@@ -13,6 +13,8 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.adapters.agencies import build_agency_client, build_agency_clients
+from chalicelib.adapters.audit import DynamoAuditTrail
+from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.adapters.dynamodb import (
     DynamoAccessLog,
     DynamoApplicationRepository,
@@ -40,6 +42,7 @@ from chalicelib.adapters.tokens import JwtVerifier
 from chalicelib.config import Settings
 from chalicelib.services import assessment
 from chalicelib.services.applications import ApplicationService
+from chalicelib.services.audit import AuditService
 from chalicelib.services.households import HouseholdService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.notifications import NotificationService
@@ -58,6 +61,7 @@ class Services:
     notifications: NotificationService
     access_log: DynamoAccessLog
     payroll: PayrollService
+    audit: AuditService
 
 
 def aws_client(service: str, settings: Settings) -> Any:
@@ -70,11 +74,23 @@ def aws_client(service: str, settings: Settings) -> Any:
     )
 
 
+def field_cipher(settings: Settings) -> EnvelopeCipher:
+    """The envelope cipher of bank account and card numbers (KMS key ``settings.data_key_id``)."""
+    return EnvelopeCipher(aws_client("kms", settings), settings.data_key_id, settings.data_key_reuse_seconds)
+
+
+def audit_service(settings: Settings, dynamodb: Any = None) -> AuditService:
+    trail = DynamoAuditTrail(dynamodb or aws_client("dynamodb", settings), settings.audit_table,
+                             settings.audit_chains)
+    return AuditService(trail, SystemClock())
+
+
 def build(settings: Settings) -> Services:
     dynamodb = aws_client("dynamodb", settings)
     s3 = aws_client("s3", settings)
     clock, ids = SystemClock(), RandomIds()
-    households = DynamoHouseholdRepository(dynamodb, settings.registry_table)
+    cipher = field_cipher(settings)
+    households = DynamoHouseholdRepository(dynamodb, settings.registry_table, cipher)
     applications = DynamoApplicationRepository(dynamodb, settings.applications_table)
     workflow = (StepFunctionsWorkflow(aws_client("stepfunctions", settings), settings.application_state_machine_arn)
                 if settings.application_state_machine_arn else UnconfiguredWorkflow())
@@ -98,12 +114,13 @@ def build(settings: Settings) -> Services:
             assessment.assess, clock, settings),
         notifications=notifications,
         access_log=access_log,
-        payroll=build_payroll(settings, dynamodb, s3, households, clock, notifications),
+        payroll=build_payroll(settings, dynamodb, s3, households, clock, notifications, cipher),
+        audit=audit_service(settings, dynamodb),
     )
 
 
 def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, clock: Any,
-                  sms: Any) -> PayrollService:
+                  sms: Any, cipher: Any) -> PayrollService:
     """The payroll service; the treasury, bank and state machine only where configured."""
     funds = (ZeepFundsGateway(settings.ifms_url, settings.ifms_timeout_seconds) if settings.ifms_url
              else UnconfiguredFunds())
@@ -120,7 +137,7 @@ def build_payroll(settings: Settings, dynamodb: Any, s3: Any, households: Any, c
         directory=DynamoHouseholdDirectory(dynamodb, settings.registry_table),
         payroll=DynamoPayrollRepository(dynamodb, settings.payroll_table),
         files=S3FileStore(s3, settings.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
-        sms=sms, workflow=workflow, clock=clock, settings=settings)
+        sms=sms, workflow=workflow, clock=clock, settings=settings, cipher=cipher)
 
 
 _services: Services | None = None

@@ -15,7 +15,7 @@ stub (``devstack/bank``) answers with.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -81,15 +81,18 @@ _TX = (
 )
 
 
-def transaction_xml(line: PaymentLine) -> str:
+def transaction_xml(line: PaymentLine, account: str) -> str:
     return _TX.format(iid=line.instruction_id, amount=line.amount, bank=_t(line.bank_code),
-                      name=_t(line.payee_name[:140]), account=_t(line.account_number), kind=line.account_kind.upper(),
+                      name=_t(line.payee_name[:140]), account=_t(account), kind=line.account_kind.upper(),
                       programme=line.programme, month=line.month, district=line.district_code)
 
 
 def write_pain001(out: IO[bytes], lines: list[PaymentLine], *, msg: str, created_at: str, execution_date: str,
-                  debtor: Debtor) -> FileInfo:
-    """Streams one pain.001.001.09 file with one payment information block holding ``lines``."""
+                  debtor: Debtor, reveal: Callable[[PaymentLine], str]) -> FileInfo:
+    """Streams one pain.001.001.09 file with one payment information block holding ``lines``.
+
+    Lines carry the creditor account sealed; ``reveal`` opens it for the file alone: this is the one
+    place a bank account or card number is in clear."""
     if not lines:
         raise ValueError("a payment file needs at least one transaction")
     count, total = len(lines), sum(line.amount for line in lines)
@@ -116,7 +119,7 @@ def write_pain001(out: IO[bytes], lines: list[PaymentLine], *, msg: str, created
     emit(head)
     chunk: list[str] = []
     for line in lines:
-        chunk.append(transaction_xml(line))
+        chunk.append(transaction_xml(line, reveal(line)))
         if len(chunk) >= 512:  # write in slices: bounded memory, few write calls
             emit("".join(chunk))
             chunk.clear()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.domain.applications import Application
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.households import ChangeRecord, Household
+from chalicelib.domain.households import ChangeRecord, Household, bank_context
 from chalicelib.ports import ApplicationQuery, Page, UploadTicket
+from devstack.local_kms import InMemoryKms
 
 
 @dataclass
@@ -116,3 +118,16 @@ class FakeDocumentStore:
     def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket:
         self.tickets.append((key, content_type, max_bytes))
         return UploadTicket(url="https://uploads.example/" + key, fields={"key": key}, expires_in=expires_in)
+
+
+def fake_cipher() -> EnvelopeCipher:
+    return EnvelopeCipher(InMemoryKms(), "alias/spsr-test-data")
+
+
+def sealed(household: Household, cipher: EnvelopeCipher) -> Household:
+    """The household as the repository stores it: its bank number sealed."""
+    bank = household.bank_account
+    if bank is None or bank.sealed:
+        return household
+    return replace(household, bank_account=bank.sealed_with(cipher.seal(bank.number,
+                                                                         bank_context(household.household_id))))

@@ -54,7 +54,8 @@ def seed(settings: Settings, n: int, month: str) -> None:
     changes = [ChangeRecord(household_id=h.household_id, version=1, at="2026-11-01T00:00:00+00:00",
                             actor_id="seed", actor_role="system", action="register", target="household")
                for h in households]
-    DynamoHouseholdRepository(db, settings.registry_table).put_seed(households, changes)
+    repo = DynamoHouseholdRepository(db, settings.registry_table, bootstrap.field_cipher(settings))
+    repo.put_seed(households, changes)
     DynamoAssignmentRepository(db, settings.assignments_table).add_all(assignments)
 
 

@@ -24,8 +24,8 @@ from chalicelib.agency_ports import AccessLogEntry
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, ValidationFailed
-from chalicelib.domain.households import ChangeRecord, Household, as_plain
-from chalicelib.ports import ApplicationQuery, Page
+from chalicelib.domain.households import ChangeRecord, Household, as_plain, bank_context
+from chalicelib.ports import ApplicationQuery, FieldCipher, Page
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -63,9 +63,19 @@ def _is_condition_failure(err: ClientError) -> bool:
 
 
 class DynamoHouseholdRepository:
-    def __init__(self, client: Any, table: str) -> None:
+    """Households; the bank account or card number is sealed (``cipher``) before any item is written."""
+
+    def __init__(self, client: Any, table: str, cipher: FieldCipher) -> None:
         self._db = client
         self._table = table
+        self._cipher = cipher
+
+    def _household_item(self, household: Household) -> dict[str, Any]:
+        bank = household.bank_account
+        if bank is not None and not bank.sealed:
+            sealed = self._cipher.seal(bank.number, bank_context(household.household_id))
+            household = replace(household, bank_account=bank.sealed_with(sealed))
+        return to_item({"pk": f"HH#{household.household_id}", "sk": "META", **codec.household_to(household)})
 
     def get(self, household_id: str) -> Household | None:
         out = self._db.get_item(
@@ -121,8 +131,7 @@ class DynamoHouseholdRepository:
         put = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item({"pk": f"HH#{household.household_id}", "sk": "META",
-                                 **codec.household_to(household)}),
+                "Item": self._household_item(household),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -138,8 +147,7 @@ class DynamoHouseholdRepository:
         put = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item({"pk": f"HH#{household.household_id}", "sk": "META",
-                                 **codec.household_to(household)}),
+                "Item": self._household_item(household),
                 "ConditionExpression": "#v = :expected",
                 "ExpressionAttributeNames": {"#v": "version"},
                 "ExpressionAttributeValues": to_item({":expected": expected_version}),
@@ -172,7 +180,7 @@ class DynamoHouseholdRepository:
         """Bulk load for the local stack's seeder: unconditional batch writes, no per-item transaction."""
         requests: list[dict[str, Any]] = []
         for h, c in zip(households, changes, strict=True):
-            requests.append(to_item({"pk": f"HH#{h.household_id}", "sk": "META", **codec.household_to(h)}))
+            requests.append(self._household_item(h))
             requests.append(self._change_put(c)["Put"]["Item"])
             for m in h.members:
                 requests.append(to_item({"pk": f"PINFL#{m.pinfl}", "sk": "PERSON",

@@ -35,7 +35,7 @@ def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dic
     return application_view(app)
 
 
-@endpoint(bp, "/applications", "GET", summary="List applications in the caller's scope", tag="applications",
+@endpoint(bp, "/applications", "GET", audit=True, summary="List applications in the caller's scope", tag="applications",
           query=(("region", "region code"), ("district", "district code"), ("mahalla", "mahalla code"),
                  ("cycle_month", _MONTH_HELP), ("status", "one of " + ", ".join(STATUSES)),
                  ("limit", "page size, 1 to 100"), ("cursor", "the next_cursor of the previous page")))
@@ -53,7 +53,7 @@ def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any
     return {"items": [application_view(a) for a in page.items], "next_cursor": page.cursor}
 
 
-@endpoint(bp, "/applications/{application_id}", "GET", summary="Read one application", tag="applications")
+@endpoint(bp, "/applications/{application_id}", "GET", audit=True, summary="Read one application", tag="applications")
 def get_application(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return application_view(bootstrap.services().applications.get(principal, application_id))
 
@@ -84,13 +84,13 @@ def _is_month(value: str) -> bool:
         and 1 <= int(value[5:]) <= 12
 
 
-@endpoint(bp, "/applications/{application_id}/decision", "GET", tag="applications",
+@endpoint(bp, "/applications/{application_id}/decision", "GET", audit=True, tag="applications",
           summary="The latest decision with its explanation (reasons, figures, parameters and rules version)")
 def get_decision(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return bootstrap.services().applications.decision(principal, application_id)
 
 
-@endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
+@endpoint(bp, "/applications/{application_id}/access-log", "GET", audit=True, tag="applications",
           summary="The agency queries made for the application: agency, member id, officer, time, outcome")
 def get_access_log(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return {"items": bootstrap.services().applications.access_log(principal, application_id)}
@@ -113,7 +113,7 @@ def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, applica
     return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
 
 
-@endpoint(bp, "/overdue-applications", "GET", tag="applications",
+@endpoint(bp, "/overdue-applications", "GET", audit=True, tag="applications",
           summary="Undecided applications past their 3-working-day due date, in the caller's scope",
           query=(("cycle_month", _MONTH_HELP), ("limit", "page size, 1 to 100"),
                  ("cursor", "the next_cursor of the previous page")))

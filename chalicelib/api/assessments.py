@@ -18,7 +18,7 @@ bp = Blueprint(__name__)
 STAFF = ("mahalla_worker", "pension_fund_officer", "district_admin", "region_admin", "ministry_analyst", "auditor")
 
 
-@endpoint(bp, "/assessments/preview", "POST", tag="assessments", body=AssessmentPreviewIn,
+@endpoint(bp, "/assessments/preview", "POST", audit=False, tag="assessments", body=AssessmentPreviewIn,
           example=examples.ASSESSMENT_PREVIEW,
           summary="Decide and explain an evidence document (assessment.schema.json) without storing anything")
 def preview_assessment(request: Any, principal: Any, body: AssessmentPreviewIn) -> dict[str, Any]:

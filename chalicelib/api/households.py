@@ -17,7 +17,8 @@ bp = Blueprint(__name__)
 _STALE = {409: "the version given is not the current one; nothing was changed"}
 
 
-@endpoint(bp, "/households/{household_id}", "GET", summary="Read a household with its members", tag="households")
+@endpoint(bp, "/households/{household_id}", "GET", audit=True, summary="Read a household with its members",
+          tag="households")
 def get_household(request: Any, principal: Any, body: None, household_id: str) -> dict[str, Any]:
     return household_view(bootstrap.services().households.get(principal, household_id))
 
@@ -51,7 +52,7 @@ def update_member(request: Any, principal: Any, body: MemberPatch, household_id:
     return household_view(household)
 
 
-@endpoint(bp, "/households/{household_id}/changes", "GET", tag="households",
+@endpoint(bp, "/households/{household_id}/changes", "GET", audit=True, tag="households",
           summary="The household's change records, oldest first")
 def household_changes(request: Any, principal: Any, body: None, household_id: str) -> dict[str, Any]:
     return {"items": [change_view(c) for c in bootstrap.services().households.changes(principal, household_id)]}

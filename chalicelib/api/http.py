@@ -11,6 +11,7 @@ import functools
 import json
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,18 +127,28 @@ Handler = Callable[..., Any]
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
              body: type[BaseModel] | None = None, example: dict[str, Any] | None = None,
              query: tuple[tuple[str, str], ...] = (), status: int = 200, public: bool = False,
-             responses: dict[int, str] | None = None) -> Callable[[Handler], Handler]:
-    """Registers a route whose handler receives (request, principal, body, **path params)."""
+             responses: dict[int, str] | None = None,
+             audit: bool | str | None = None) -> Callable[[Handler], Handler]:
+    """Registers a route whose handler receives (request, principal, body, **path params).
+
+    ``audit``: whether a successful call appends an audit event, and under which action name (the
+    handler's name when True). Default: every authenticated write is audited; a read is audited when
+    the route says so (a staff read of a person's record), and then not for a citizen's own record.
+    """
     OPERATIONS.append(Operation(method, path, summary, tag, body, example, query, status, public,
                                 responses or {}))
 
     def decorate(fn: Handler) -> Handler:
+        audited = (method != "GET") if audit is None else bool(audit)
+        action = audit if isinstance(audit, str) else fn.__name__
+
         @bp.route(path, methods=[method], content_types=["application/json"])
         @functools.wraps(fn)
         def view(**params: str) -> Response:
             started = time.perf_counter()
             request = bp.current_request
             principal: Principal | None = None
+            result: Any = None
             try:
                 if not public:
                     principal = bootstrap.services().tokens.verify(request.headers.get("authorization"))
@@ -148,6 +159,11 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 response = error_response(err)
             except Exception as err:  # a defect, not the caller's fault: a stable body, and no personal data logged
                 response = _internal_error(err, request)
+                result = None
+            if (audited and principal is not None and response.status_code < 400
+                    and (method != "GET" or principal.role != "citizen")):
+                _audit(principal, action, _record_id(params, result if response.status_code < 400 else None),
+                       request, response.status_code)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             # ids only: never the body, a name, a PINFL or a phone number
             logger.info("request", extra={
@@ -160,6 +176,35 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
         return view
 
     return decorate
+
+
+def _request_id(request: Request) -> str:
+    found = (request.context or {}).get("requestId")
+    return str(found) if found else f"local-{uuid.uuid4().hex}"
+
+
+# Keys of a created record's id in a handler's result, when the path names no record.
+_RESULT_IDS = ("application_id", "household_id", "month")
+
+
+def _record_id(params: dict[str, str], result: Any) -> str:
+    """The primary record of the call: the first path parameter, or the id of what a POST created."""
+    if params:
+        return next(iter(params.values()))
+    if isinstance(result, dict):
+        for key in _RESULT_IDS:
+            if isinstance(result.get(key), str):
+                return str(result[key])
+    return "-"  # a listing: its filters are in the request, not the trail
+
+
+def _audit(principal: Principal, action: str, record_id: str, request: Request, status: int) -> None:
+    try:
+        bootstrap.services().audit.record(actor=principal.subject, role=principal.role, action=action,
+                                          record_id=record_id, request_id=_request_id(request), status=status)
+    except Exception as err:  # the write itself is done: answer it, and raise the alarm on the gap
+        logger.error("audit append failed", extra={"error_type": type(err).__name__, "action": action,
+                                                   "record_id": record_id})
 
 
 def _internal_error(err: Exception, request: Request) -> Response:

@@ -91,7 +91,7 @@ def reject(request: Any, principal: Any, body: RejectIn, month: str, district_co
     return run_view(run, principal)
 
 
-@endpoint(bp, "/payroll/runs/{month}/files", "GET", tag="payroll",
+@endpoint(bp, "/payroll/runs/{month}/files", "GET", audit=True, tag="payroll",
           summary="Short-lived download links for the run's files (pre-payrolls in scope; national files for "
                   "auditors)")
 def file_links(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:

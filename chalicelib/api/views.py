@@ -6,13 +6,13 @@ from typing import Any
 
 from chalicelib.adapters import codec
 from chalicelib.domain.applications import Application
-from chalicelib.domain.households import ChangeRecord, Household, as_plain
+from chalicelib.domain.households import ChangeRecord, Household, as_plain, mask_number
 
 
 def household_view(h: Household) -> dict[str, Any]:
     out: dict[str, Any] = codec.household_to(h)
     if h.bank_account is not None:
-        out["bank_account"]["number"] = h.bank_account.masked()
+        out["bank_account"] = h.bank_account.shown()
     return out
 
 
@@ -25,5 +25,5 @@ def change_view(c: ChangeRecord) -> dict[str, Any]:
     for side in ("old", "new"):
         bank = out[side].get("bank_account")
         if isinstance(bank, dict) and bank.get("number"):
-            bank["number"] = "*" * (len(bank["number"]) - 4) + bank["number"][-4:]
+            bank["number"] = mask_number(bank["number"])  # records are stored masked; older ones too
     return out

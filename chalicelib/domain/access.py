@@ -79,3 +79,13 @@ def require_write(principal: Principal, address: Address, household_id: str, wha
         raise Forbidden(f"role {principal.role} cannot change {what}", code="role_not_allowed")
     if not covers(principal, address, household_id):
         raise Forbidden(f"{what} is outside this token's scope", code="out_of_scope")
+
+
+# Who reads the audit trail: auditors only. Events carry no address, so a region or district scope
+# could not be applied to them; the trail is read nationwide or not at all.
+AUDIT_READERS = ("auditor",)
+
+
+def require_audit_read(principal: Principal) -> None:
+    if principal.role not in AUDIT_READERS:
+        raise Forbidden(f"role {principal.role} cannot read the audit trail", code="role_not_allowed")

@@ -52,16 +52,54 @@ class Address:
     address_line: str = ""
 
 
+SEALED = "sealed:"
+
+
+def mask_number(number: str) -> str:
+    """The last four digits, the rest starred; of a sealed number, the mask stored beside it."""
+    if number.startswith(SEALED):
+        return number.split(":", 2)[1]
+    return f"{'*' * (len(number) - 4)}{number[-4:]}"
+
+
+def sealed_ciphertext(number: str) -> str:
+    """The ciphertext part of a sealed number (``sealed:<mask>:<ciphertext>``)."""
+    if not number.startswith(SEALED):
+        raise ValueError("the number is not sealed")
+    return number.split(":", 2)[2]
+
+
+def bank_context(household_id: str) -> str:
+    """What a sealed bank number is bound to: its household and field (a copy elsewhere fails to open)."""
+    return f"{household_id}/bank_account"
+
+
 @dataclass(frozen=True)
 class BankAccount:
-    """Where benefits are paid: a payment card (16 digits) or a bank account (20 digits)."""
+    """Where benefits are paid: a payment card (16 digits) or a bank account (20 digits).
+
+    ``number`` holds the digits as entered; once stored, ``sealed:<mask>:<ciphertext>`` (the
+    household repository seals it with a KMS data key, so a table export or backup never holds the
+    digits; the mask beside it serves every read; only the payment-file writer reveals the digits).
+    """
 
     kind: str  # card or account
     number: str
     bank_code: str = "XALQ"
 
+    @property
+    def sealed(self) -> bool:
+        return self.number.startswith(SEALED)
+
     def masked(self) -> str:
-        return f"{'*' * (len(self.number) - 4)}{self.number[-4:]}"
+        return mask_number(self.number)
+
+    def sealed_with(self, ciphertext: str) -> BankAccount:
+        return replace(self, number=f"{SEALED}{self.masked()}:{ciphertext}")
+
+    def shown(self) -> dict[str, str]:
+        """The account as responses and change records show it: the number masked."""
+        return {"kind": self.kind, "number": self.masked(), "bank_code": self.bank_code}
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,11 @@ class HouseholdService:
         if change.bank_account is not None:
             updated = replace(updated, bank_account=change.bank_account)
         old, new = diff(_household_fields(household), _household_fields(updated))
+        if change.bank_account is not None and "bank_account" not in new:
+            # The stored number is sealed and not decrypted to compare: a number given is a change,
+            # even where its mask matches the old one.
+            old["bank_account"], new["bank_account"] = _household_fields(household)["bank_account"], \
+                _household_fields(updated)["bank_account"]
         if not new:
             return household
         updated, record = self._record(principal, updated, "household_updated", "household", old, new,
@@ -128,7 +133,8 @@ class HouseholdService:
 
 
 def _household_fields(h: Household) -> dict[str, Any]:
-    return {"address": as_plain(h.address), "bank_account": as_plain(h.bank_account) if h.bank_account else None}
+    # Change records hold the mask only: the number itself lives sealed in the household item.
+    return {"address": as_plain(h.address), "bank_account": h.bank_account.shown() if h.bank_account else None}
 
 
 def _member_fields(m: Member) -> dict[str, Any]:

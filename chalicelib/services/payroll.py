@@ -44,7 +44,7 @@ from chalicelib.domain import months
 from chalicelib.domain.access import Principal
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.domain.households import Household
+from chalicelib.domain.households import Household, bank_context, mask_number, sealed_ciphertext
 from chalicelib.domain.payroll import (
     LINE_FIELDS,
     DistrictState,
@@ -62,6 +62,7 @@ from chalicelib.ports import (
     BankGateway,
     Clock,
     DeathRegistry,
+    FieldCipher,
     FileStore,
     FundsGateway,
     HouseholdDirectory,
@@ -100,7 +101,8 @@ class PayrollService:
     def __init__(self, *, assignments: AssignmentRepository, households: HouseholdRepository,
                  directory: HouseholdDirectory, payroll: PayrollRepository, files: FileStore,
                  deaths: DeathRegistry, funds: FundsGateway, bank: BankGateway, sms: SmsPort,
-                 workflow: PayrollWorkflow | None, clock: Clock, settings: Settings) -> None:
+                 workflow: PayrollWorkflow | None, clock: Clock, settings: Settings,
+                 cipher: FieldCipher) -> None:
         self.assignments = assignments
         self.households = households
         self.directory = directory
@@ -113,6 +115,7 @@ class PayrollService:
         self.workflow = workflow
         self.clock = clock
         self.settings = settings
+        self.cipher = cipher  # opens the sealed account numbers, for the payment-file writer only
 
     # ------------------------------------------------------------------ start
 
@@ -427,6 +430,9 @@ class PayrollService:
         self._update(month, written)
         return {"files": len(records), "msg_ids": [r["msg_id"] for r in records]}
 
+    def reveal_account(self, line: PaymentLine) -> str:
+        return self.cipher.reveal(sealed_ciphertext(line.account_number), bank_context(line.household_id))
+
     def _write_file(self, finisher: ThreadPoolExecutor, month: str, bank: str, seq: int, chunk: list[PaymentLine],
                     debtor: iso20022.Debtor, created: str, execution_date: str) -> Future[dict[str, Any]]:
         msg = iso20022.msg_id(month, bank, seq)
@@ -435,7 +441,8 @@ class PayrollService:
         try:
             with os.fdopen(fd, "wb") as out:
                 info = iso20022.write_pain001(out, chunk, msg=msg, created_at=created,
-                                              execution_date=execution_date, debtor=debtor)
+                                              execution_date=execution_date, debtor=debtor,
+                                              reveal=self.reveal_account)
         except BaseException:
             os.unlink(path)
             raise
@@ -719,7 +726,7 @@ def _prepayroll_csv(month: str, district: str, by_programme: dict[str, list[Inst
             line = i.line
             w.writerow((line.instruction_id, line.programme, line.mahalla_code, line.beneficiary_person_id,
                         line.household_id, line.amount, line.lump_sum, line.bank_code,
-                        "*" * (len(line.account_number) - 4) + line.account_number[-4:]))
+                        mask_number(line.account_number)))
         amount = sum(i.line.amount for i in items)
         w.writerow(("TOTAL", programme, "", "", "", amount, "", "", len(items)))
         total_count += len(items)

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.errors import Conflict
@@ -21,7 +22,8 @@ from devstack.seed import to_household
 @pytest.fixture
 def repo(aws: Settings) -> Iterator[DynamoHouseholdRepository]:
     moto_patches.install()
-    yield DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), aws.registry_table)
+    yield DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), aws.registry_table,
+                                    bootstrap.field_cipher(aws))
     moto_patches.uninstall()
 
 

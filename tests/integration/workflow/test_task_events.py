@@ -48,7 +48,8 @@ def agencies() -> Iterator[RunningAgencies]:
 def registry(aws: Settings, agencies: RunningAgencies, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("SPSR_AGENCY_URLS", json.dumps(agencies.urls))
     settings = Settings.from_env()
-    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table)
+    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table,
+                                     bootstrap.field_cipher(settings))
     families = [to_household(household(i, reference_month=PERIOD), "2026-11-01T00:00:00+00:00") for i in range(20)]
     repo.put_seed(families, [_registered(h) for h in families])
     bootstrap.reset()

@@ -22,6 +22,8 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.applications import Application
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.ports import Page
+from chalicelib.tasks import audit
+from chalicelib.tasks.audit import audited_task
 
 bp = Blueprint(__name__)
 logger = Logger(service="spsr-workflow")
@@ -47,6 +49,7 @@ def _input(event: dict[str, Any]) -> StepInput:
 
 
 @bp.lambda_function(name="begin_application")
+@audited_task("begin_application", audit.application, audit.application_attempt)
 def begin_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.begin(step.application_id, step.attempt)
@@ -67,6 +70,7 @@ def assess_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="record_decision")
+@audited_task("record_decision", audit.application, audit.application_attempt)
 def record_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.record(step.application_id, step.attempt)
@@ -79,6 +83,7 @@ def notify_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="mark_needs_review")
+@audited_task("mark_needs_review", audit.application, audit.application_attempt)
 def mark_needs_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Reached when sources are missing (``state.collection.missing``) or a step failed (``state.error``)."""
     step = _input(event)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.services.payroll import default_month
+from chalicelib.tasks import audit
+from chalicelib.tasks.audit import audited_task
 
 bp = Blueprint(__name__)
 logger = Logger(service="spsr-payroll")
@@ -52,6 +54,7 @@ def _svc() -> Any:
 
 
 @bp.lambda_function(name="payroll_freeze")
+@audited_task("payroll_freeze", audit.month, audit.month)
 def payroll_freeze(event: dict[str, Any], context: Any) -> dict[str, Any]:
     month = MonthIn.model_validate(event).month
     out: dict[str, Any] = _svc().freeze(month)
@@ -79,18 +82,21 @@ def payroll_request_funds(event: dict[str, Any], context: Any) -> dict[str, Any]
 
 
 @bp.lambda_function(name="payroll_auto_approve")
+@audited_task("payroll_auto_approve", audit.month, audit.month)
 def payroll_auto_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().auto_approve(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_write_files")
+@audited_task("payroll_write_files", audit.month, audit.month)
 def payroll_write_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().write_files(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_send_file")
+@audited_task("payroll_send_file", audit.month, audit.month_and("msg_id"))
 def payroll_send_file(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = FileIn.model_validate(event)
     out: dict[str, Any] = _svc().send_file(args.month, args.msg_id)
@@ -98,12 +104,14 @@ def payroll_send_file(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="payroll_mark_sent")
+@audited_task("payroll_mark_sent", audit.month, audit.month)
 def payroll_mark_sent(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().mark_sent(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_reconcile")
+@audited_task("payroll_reconcile", audit.month, audit.month_and("round"))
 def payroll_reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = RoundIn.model_validate(event)
     out: dict[str, Any] = _svc().reconcile(args.month, args.round)

@@ -16,6 +16,8 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
+from chalicelib.domain.access import Principal
+from chalicelib.ports import AuditQuery
 from devstack.agencies.run import RunningAgencies, start_all
 from devstack.applications import applicants, application_payload
 from devstack.population import household
@@ -35,6 +37,9 @@ class Context:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 60_000
+
+
+AUDITOR = Principal("auditor-1", "auditor", "")
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +96,12 @@ def test_task_and_schedule_events_replay_in_workflow_order(registry: Settings) -
     assert results["notify_decision"]["sms_sent"] is True
     assert results["mark_needs_review"] == {"application_id": ids["REVIEW_APPLICATION_ID"], "status": "needs_review",
                                             "missing_sources": ["tax"]}
+    # The workflow's writes are in the audit trail, as system actors, once each
+    trail = bootstrap.services().audit
+    decided = trail.events(AUDITOR, AuditQuery(record_id=ids["APPLICATION_ID"])).items
+    assert [(e.actor, e.action) for e in decided if e.role == "system"] == [
+        ("system:begin_application", "begin_application"), ("system:record_decision", "record_decision")]
+    assert trail.verify().ok
     assert results["start_pending_workflows"] == {"started": 0}  # no workflow configured in this test
     assert results["report_overdue"] == {"overdue": 0}
     # Every entry point of the application workflow (the payroll's are in events/payroll/ and

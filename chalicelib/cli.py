@@ -1,4 +1,4 @@
-"""Command line of the rules: ``python -m chalicelib.cli <subcommand>``.
+"""Command line of the registry: ``python -m chalicelib.cli <subcommand>``.
 
 ``assess``: JSON Lines on stdin, one evidence document a line, either the evidence object itself or
 ``{"evidence": {...}}`` (a line whose only key is ``evidence`` is unwrapped). One JSON line a result on

@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python -m bench.bench_population 100000
 	$(BIN)/python -m bench.bench_collection 200 4 2000
 	$(BIN)/python -m bench.payroll_bench
+	$(BIN)/python -m bench.field_cipher_bench 200000
 
 synth: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "chalice[cdkv2]==1.34.0" -c constraints.txt

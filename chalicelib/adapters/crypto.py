@@ -47,36 +47,37 @@ class EnvelopeCipher:
         self._reuse = reuse_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._current: tuple[float, bytes, bytes] | None = None  # (since, plaintext key, wrapped key)
-        self._unwrapped: dict[bytes, bytes] = {}
+        self._current: tuple[float, AESGCM, bytes] | None = None  # (since, the key's cipher, wrapped key)
+        self._unwrapped: dict[bytes, AESGCM] = {}  # wrapped key -> its cipher
 
-    def _data_key(self) -> tuple[bytes, bytes]:
+    def _data_key(self) -> tuple[AESGCM, bytes]:
         with self._lock:
             now = self._clock()
             if self._current is None or now - self._current[0] >= self._reuse:
                 out = self._kms.generate_data_key(KeyId=self._key_id, KeySpec="AES_256",
                                                   EncryptionContext=_KMS_CONTEXT)
-                self._current = (now, out["Plaintext"], out["CiphertextBlob"])
-                self._unwrapped[out["CiphertextBlob"]] = out["Plaintext"]
+                aead = AESGCM(out["Plaintext"])
+                self._current = (now, aead, out["CiphertextBlob"])
+                self._unwrapped[out["CiphertextBlob"]] = aead
             return self._current[1], self._current[2]
 
-    def _unwrap(self, wrapped: bytes) -> bytes:
-        key = self._unwrapped.get(wrapped)
-        if key is None:
+    def _unwrap(self, wrapped: bytes) -> AESGCM:
+        aead = self._unwrapped.get(wrapped)
+        if aead is None:
             try:
-                key = bytes(self._kms.decrypt(CiphertextBlob=wrapped, EncryptionContext=_KMS_CONTEXT)["Plaintext"])
+                aead = AESGCM(self._kms.decrypt(CiphertextBlob=wrapped, EncryptionContext=_KMS_CONTEXT)["Plaintext"])
             except ClientError as err:
                 if err.response["Error"]["Code"] == "InvalidCiphertextException":
                     raise SealedFieldError("the sealed field's data key does not decrypt") from None
                 raise
             with self._lock:
-                self._unwrapped[wrapped] = key
-        return key
+                self._unwrapped[wrapped] = aead
+        return aead
 
     def seal(self, plain: str, context: str) -> str:
-        key, wrapped = self._data_key()
+        aead, wrapped = self._data_key()
         nonce = os.urandom(12)
-        body = AESGCM(key).encrypt(nonce, plain.encode(), context.encode())
+        body = aead.encrypt(nonce, plain.encode(), context.encode())
         raw = struct.pack(">H", len(wrapped)) + wrapped + nonce + body
         return PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -93,6 +94,6 @@ class EnvelopeCipher:
         if len(wrapped) != n or len(nonce) != 12 or len(body) < 16:
             raise SealedFieldError("the sealed field is malformed")
         try:
-            return AESGCM(self._unwrap(wrapped)).decrypt(nonce, body, context.encode()).decode()
+            return self._unwrap(wrapped).decrypt(nonce, body, context.encode()).decode()
         except InvalidTag:
             raise SealedFieldError("the sealed field or its context was altered") from None

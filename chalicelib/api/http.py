@@ -139,7 +139,7 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                                 responses or {}))
 
     def decorate(fn: Handler) -> Handler:
-        audited = (method != "GET") if audit is None else bool(audit)
+        audited = (method != "GET" and not public) if audit is None else bool(audit)
         action = audit if isinstance(audit, str) else fn.__name__
 
         @bp.route(path, methods=[method], content_types=["application/json"])
@@ -159,11 +159,12 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 response = error_response(err)
             except Exception as err:  # a defect, not the caller's fault: a stable body, and no personal data logged
                 response = _internal_error(err, request)
-                result = None
-            if (audited and principal is not None and response.status_code < 400
-                    and (method != "GET" or principal.role != "citizen")):
-                _audit(principal, action, _record_id(params, result if response.status_code < 400 else None),
-                       request, response.status_code)
+            if audited and response.status_code < 400 and (principal is None or method != "GET"
+                                                           or principal.role != "citizen"):
+                # A public route audited answers 2xx only to a signed bank message: the bank is the actor.
+                actor, role = ((principal.subject, principal.role) if principal
+                               else (f"bank:{request.headers.get('x-bank-id')}", "bank"))
+                _audit(actor, role, action, _record_id(params, result), request, response.status_code)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             # ids only: never the body, a name, a PINFL or a phone number
             logger.info("request", extra={
@@ -184,7 +185,7 @@ def _request_id(request: Request) -> str:
 
 
 # Keys of a created record's id in a handler's result, when the path names no record.
-_RESULT_IDS = ("application_id", "household_id", "month")
+_RESULT_IDS = ("application_id", "household_id", "month", "msg_id")
 
 
 def _record_id(params: dict[str, str], result: Any) -> str:
@@ -198,9 +199,9 @@ def _record_id(params: dict[str, str], result: Any) -> str:
     return "-"  # a listing: its filters are in the request, not the trail
 
 
-def _audit(principal: Principal, action: str, record_id: str, request: Request, status: int) -> None:
+def _audit(actor: str, role: str, action: str, record_id: str, request: Request, status: int) -> None:
     try:
-        bootstrap.services().audit.record(actor=principal.subject, role=principal.role, action=action,
+        bootstrap.services().audit.record(actor=actor, role=role, action=action,
                                           record_id=record_id, request_id=_request_id(request), status=status)
     except Exception as err:  # the write itself is done: answer it, and raise the alarm on the gap
         logger.error("audit append failed", extra={"error_type": type(err).__name__, "action": action,

@@ -99,7 +99,8 @@ def file_links(request: Any, principal: Any, body: None, month: str) -> dict[str
     return result
 
 
-@endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, body=BankCallbackIn, example=CALLBACK_EXAMPLE,
+@endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, audit=True, body=BankCallbackIn,
+          example=CALLBACK_EXAMPLE,
           summary="Bank notifications (camt.054) and status reports (pain.002), HMAC-signed; no bearer token",
           responses={401: "unsigned, wrongly signed, unknown bank or stale timestamp",
                      409: "the very same signed request was received before (replay)"})

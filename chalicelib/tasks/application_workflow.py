@@ -56,12 +56,14 @@ def begin_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="collect_evidence")
+@audited_task("collect_evidence", audit.application, audit.application_attempt)
 def collect_evidence(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.collect(step.application_id, step.attempt)
 
 
 @bp.lambda_function(name="assess_application")
+@audited_task("assess_application", audit.application, audit.application_attempt)
 def assess_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     if not step.evidence_key:
@@ -77,6 +79,7 @@ def record_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="notify_decision")
+@audited_task("notify_decision", audit.application, audit.application_attempt)
 def notify_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.notify(step.application_id, step.attempt)

@@ -63,6 +63,7 @@ def payroll_freeze(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="payroll_write_instructions")
+@audited_task("payroll_write_instructions", audit.month, audit.month_and("key"))
 def payroll_write_instructions(event: dict[str, Any], context: Any) -> dict[str, int]:
     batch = BatchIn.model_validate(event)
     out: dict[str, int] = _svc().write_instructions(batch.key)
@@ -70,12 +71,14 @@ def payroll_write_instructions(event: dict[str, Any], context: Any) -> dict[str,
 
 
 @bp.lambda_function(name="payroll_prepare")
+@audited_task("payroll_prepare", audit.month, audit.month)
 def payroll_prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().prepare(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_request_funds")
+@audited_task("payroll_request_funds", audit.month, audit.month)
 def payroll_request_funds(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().request_funds(MonthIn.model_validate(event).month)
     return out

@@ -14,6 +14,7 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.access import Principal
 from chalicelib.domain.signatures import sign
+from chalicelib.ports import AuditQuery
 from tests.payroll_world import MONTH, World, callback_via, payroll_world  # noqa: F401 (the fixture)
 
 
@@ -131,6 +132,11 @@ def test_the_bank_callback_takes_signed_messages_only_once(world: World) -> None
     assert (replay.status_code, replay.json_body["error"]["code"]) == (409, "replayed_callback")
     assert (duplicate.status_code, duplicate.json_body["duplicate"]) == (200, True)
     assert {i.instruction_id: i.status for i in svc.repo.instructions(MONTH)} == after_first != before
+    # The two accepted callbacks are in the audit trail with the bank as the actor; the refused ones are not
+    trail = bootstrap.services().audit.events(Principal("auditor-1", "auditor", ""),
+                                              AuditQuery(actor="bank:XALQ"))
+    assert [(e.action, e.record_id, e.status) for e in trail.items] == [
+        ("bank_callback", first.json_body["msg_id"], 200)] * 2
 
 
 @pytest.mark.usefixtures("aws")

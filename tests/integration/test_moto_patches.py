@@ -35,7 +35,9 @@ def _change(household_id: str, version: int) -> ChangeRecord:
 def test_a_failed_condition_writes_nothing_and_a_good_transaction_writes_all(repo) -> None:
     h = to_household(household(7), "t")
     repo.add(h, _change(h.household_id, 1))
-    assert repo.get(h.household_id) == h and len(repo.changes(h.household_id)) == 1
+    stored = repo.get(h.household_id)
+    assert stored is not None and stored.bank_account is not None and stored.bank_account.sealed  # sealed on write
+    assert replace(stored, bank_account=h.bank_account) == h and len(repo.changes(h.household_id)) == 1
     # Given a second household repeating one registered person, When it is added, Then nothing of it is stored
     other = replace(h, household_id="hh-second", members=(h.members[0],))
     with pytest.raises(Conflict):

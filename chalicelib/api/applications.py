@@ -11,6 +11,7 @@ from chalicelib.api import examples
 from chalicelib.api.http import endpoint, int_param, query_param
 from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn, ManualEvidenceIn, RerunIn
 from chalicelib.api.views import application_view
+from chalicelib.domain import access
 from chalicelib.domain.applications import STATUSES
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.intake import ApplicationRequest
@@ -21,7 +22,7 @@ _MONTH_HELP = "cycle month, YYYY-MM"
 
 
 @endpoint(bp, "/applications", "POST", summary="Submit an application for a household", tag="applications",
-          body=ApplicationIn, example=examples.APPLICATION, status=201,
+          body=ApplicationIn, example=examples.APPLICATION, status=201, action=access.APPLICATION_SUBMIT,
           responses={409: "the household already applied for this cycle month"})
 def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dict[str, Any]:
     app = bootstrap.services().intake.submit(principal, ApplicationRequest(
@@ -35,7 +36,8 @@ def submit_application(request: Any, principal: Any, body: ApplicationIn) -> dic
     return application_view(app)
 
 
-@endpoint(bp, "/applications", "GET", audit=True, summary="List applications in the caller's scope", tag="applications",
+@endpoint(bp, "/applications", "GET", summary="List applications in the caller's scope", tag="applications",
+          action=access.APPLICATION_LIST,
           query=(("region", "region code"), ("district", "district code"), ("mahalla", "mahalla code"),
                  ("cycle_month", _MONTH_HELP), ("status", "one of " + ", ".join(STATUSES)),
                  ("limit", "page size, 1 to 100"), ("cursor", "the next_cursor of the previous page")))
@@ -53,14 +55,15 @@ def list_applications(request: Any, principal: Any, body: None) -> dict[str, Any
     return {"items": [application_view(a) for a in page.items], "next_cursor": page.cursor}
 
 
-@endpoint(bp, "/applications/{application_id}", "GET", audit=True, summary="Read one application", tag="applications")
+@endpoint(bp, "/applications/{application_id}", "GET", summary="Read one application", tag="applications",
+          action=access.APPLICATION_READ)
 def get_application(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return application_view(bootstrap.services().applications.get(principal, application_id))
 
 
 @endpoint(bp, "/applications/{application_id}/documents", "POST", tag="applications",
           summary="Get a presigned upload (S3 POST) for a document of the application",
-          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201)
+          body=DocumentUploadIn, example=examples.DOCUMENT_UPLOAD, status=201, action=access.DOCUMENT_UPLOAD)
 def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn,
                             application_id: str) -> dict[str, Any]:
     ref, ticket = bootstrap.services().applications.request_upload(
@@ -71,7 +74,7 @@ def request_document_upload(request: Any, principal: Any, body: DocumentUploadIn
 
 @endpoint(bp, "/statistics/applications", "GET", tag="statistics",
           summary="Application counts per region, status and programme (no personal data)",
-          query=(("cycle_month", _MONTH_HELP),))
+          query=(("cycle_month", _MONTH_HELP),), action=access.STATISTICS_READ)
 def application_statistics(request: Any, principal: Any, body: None) -> dict[str, Any]:
     cycle = query_param(request, "cycle_month")
     if cycle is not None and not _is_month(cycle):
@@ -84,21 +87,24 @@ def _is_month(value: str) -> bool:
         and 1 <= int(value[5:]) <= 12
 
 
-@endpoint(bp, "/applications/{application_id}/decision", "GET", audit=True, tag="applications",
-          summary="The latest decision with its explanation (reasons, figures, parameters and rules version)")
+@endpoint(bp, "/applications/{application_id}/decision", "GET", tag="applications",
+          summary="The latest decision with its explanation (reasons, figures, parameters and rules version)",
+          action=access.DECISION_READ)
 def get_decision(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return bootstrap.services().applications.decision(principal, application_id)
 
 
-@endpoint(bp, "/applications/{application_id}/access-log", "GET", audit=True, tag="applications",
-          summary="The agency queries made for the application: agency, member id, officer, time, outcome")
+@endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
+          summary="The agency queries made for the application: agency, member id, officer, time, outcome",
+          action=access.ACCESS_LOG_READ)
 def get_access_log(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
     return {"items": bootstrap.services().applications.access_log(principal, application_id)}
 
 
 @endpoint(bp, "/applications/{application_id}/collect", "POST", tag="applications", status=202,
           summary="Run evidence collection again for an application in review (e.g. after an agency recovered)",
-          body=RerunIn, example=examples.RERUN, responses={409: "the application is not in review"})
+          body=RerunIn, example=examples.RERUN, responses={409: "the application is not in review"},
+          action=access.EVIDENCE_COLLECT)
 def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.rerun_collection(principal, application_id, body.note)
     return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
@@ -106,17 +112,18 @@ def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id
 
 @endpoint(bp, "/applications/{application_id}/evidence", "POST", tag="applications", status=202,
           summary="Enter an unavailable agency's facts by hand, with a justification; the decision follows",
-          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses={409: "the application is not in review"})
+          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses={409: "the application is not in review"},
+          action=access.EVIDENCE_MANUAL)
 def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.enter_evidence(
         principal, application_id, body.agency, body.fragment.model_dump(exclude_none=True), body.justification)
     return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
 
 
-@endpoint(bp, "/overdue-applications", "GET", audit=True, tag="applications",
+@endpoint(bp, "/overdue-applications", "GET", tag="applications",
           summary="Undecided applications past their 3-working-day due date, in the caller's scope",
           query=(("cycle_month", _MONTH_HELP), ("limit", "page size, 1 to 100"),
-                 ("cursor", "the next_cursor of the previous page")))
+                 ("cursor", "the next_cursor of the previous page")), action=access.APPLICATION_LIST)
 def overdue_applications(request: Any, principal: Any, body: None) -> dict[str, Any]:
     cycle = query_param(request, "cycle_month")
     if cycle is not None and not _is_month(cycle):

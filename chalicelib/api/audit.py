@@ -9,6 +9,7 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.api.http import endpoint, int_param, query_param
+from chalicelib.domain import access
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.ports import AuditQuery
 
@@ -25,7 +26,7 @@ def _time_param(request: Any, name: str) -> str | None:
     return value
 
 
-@endpoint(bp, "/audit/events", "GET", tag="audit", audit=False,
+@endpoint(bp, "/audit/events", "GET", tag="audit", audit=False, action=access.AUDIT_READ,
           summary="Audit events of one record or one actor, oldest first (auditors)",
           query=(("record_id", "an application or household id, or a payroll month"),
                  ("actor", "a token subject, or system:<task>"),
@@ -39,7 +40,7 @@ def audit_events(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return {"items": [e.as_dict() for e in page.items], "next_cursor": page.cursor}
 
 
-@endpoint(bp, "/audit/verify", "GET", tag="audit", audit=False,
+@endpoint(bp, "/audit/verify", "GET", tag="audit", audit=False, action=access.AUDIT_READ,
           summary="Walk every hash chain of the audit trail and name the first break of each (auditors)")
 def audit_verify(request: Any, principal: Any, body: None) -> dict[str, Any]:
     report = bootstrap.services().audit.verify(principal)

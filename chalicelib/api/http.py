@@ -22,8 +22,8 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
-from chalicelib.domain.access import Principal
-from chalicelib.domain.errors import SpsrError, ValidationFailed
+from chalicelib.domain.access import Action, Principal, authorize
+from chalicelib.domain.errors import Forbidden, SpsrError, ValidationFailed
 
 logger = Logger(service="spsr-api")
 
@@ -58,6 +58,7 @@ class Operation:
     status: int = 200
     public: bool = False
     responses: dict[int, str] = field(default_factory=dict)
+    action: Action | None = None  # what the caller must be allowed (domain/access.py); None on public routes
 
 
 OPERATIONS: list[Operation] = []
@@ -127,20 +128,26 @@ Handler = Callable[..., Any]
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
              body: type[BaseModel] | None = None, example: dict[str, Any] | None = None,
              query: tuple[tuple[str, str], ...] = (), status: int = 200, public: bool = False,
-             responses: dict[int, str] | None = None,
+             responses: dict[int, str] | None = None, action: Action | None = None,
              audit: bool | str | None = None) -> Callable[[Handler], Handler]:
     """Registers a route whose handler receives (request, principal, body, **path params).
 
-    ``audit``: whether a successful call appends an audit event, and under which action name (the
-    handler's name when True). Default: every authenticated write is audited; a read is audited when
-    the route says so (a staff read of a person's record), and then not for a citizen's own record.
+    Every route with a token names its ``action``; the role is checked here, before the body is read,
+    and the service checks the same action against the record's location.
+
+    ``audit``: whether a successful call appends an audit event (under the access action's name, or
+    the string given). Default: every authenticated write, and every read of an action about registry
+    records (``Action.personal``), except a citizen reading their own.
     """
     OPERATIONS.append(Operation(method, path, summary, tag, body, example, query, status, public,
-                                responses or {}))
+                                responses or {}, action))
 
     def decorate(fn: Handler) -> Handler:
-        audited = (method != "GET" and not public) if audit is None else bool(audit)
-        action = audit if isinstance(audit, str) else fn.__name__
+        if audit is None:
+            audited = not public and (method != "GET" or (action is not None and action.personal))
+        else:
+            audited = bool(audit)
+        audit_action = audit if isinstance(audit, str) else (action.name if action else fn.__name__)
 
         @bp.route(path, methods=[method], content_types=["application/json"])
         @functools.wraps(fn)
@@ -152,6 +159,9 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
             try:
                 if not public:
                     principal = bootstrap.services().tokens.verify(request.headers.get("authorization"))
+                    if action is None:  # fail closed; tests/api/test_access_matrix.py catches it first
+                        raise Forbidden(f"route {method} {path} names no access action", code="role_not_allowed")
+                    authorize(principal, action)
                 parsed = parse_body(body, request) if body is not None else None
                 result = fn(request=request, principal=principal, body=parsed, **params)
                 response = result if isinstance(result, Response) else json_response(result, status)
@@ -164,7 +174,7 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 # A public route audited answers 2xx only to a signed bank message: the bank is the actor.
                 actor, role = ((principal.subject, principal.role) if principal
                                else (f"bank:{request.headers.get('x-bank-id')}", "bank"))
-                _audit(actor, role, action, _record_id(params, result), request, response.status_code)
+                _audit(actor, role, audit_action, _record_id(params, result), request, response.status_code)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             # ids only: never the body, a name, a PINFL or a phone number
             logger.info("request", extra={

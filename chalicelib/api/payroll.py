@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.api.http import endpoint
+from chalicelib.domain import access
 from chalicelib.services.payroll import run_view
 
 bp = Blueprint(__name__)
@@ -51,25 +52,27 @@ CALLBACK_EXAMPLE = {"message_type": "camt.054", "document": (
 
 
 @endpoint(bp, "/payroll/runs", "POST", summary="Start the payroll run of a month (idempotent: one run per month)",
-          tag="payroll", body=StartRunIn, example=START_EXAMPLE, status=201)
+          tag="payroll", body=StartRunIn, example=START_EXAMPLE, status=201, action=access.PAYROLL_START)
 def start_run(request: Any, principal: Any, body: StartRunIn) -> dict[str, Any]:
     return run_view(bootstrap.services().payroll.start(principal, body.month))
 
 
-@endpoint(bp, "/payroll/runs", "GET", summary="Payroll runs and their status", tag="payroll")
+@endpoint(bp, "/payroll/runs", "GET", summary="Payroll runs and their status", tag="payroll",
+          action=access.PAYROLL_READ)
 def list_runs(request: Any, principal: Any, body: None) -> dict[str, Any]:
     return {"items": bootstrap.services().payroll.runs(principal)}
 
 
 @endpoint(bp, "/payroll/runs/{month}", "GET", summary="One payroll run: status, districts and their decisions",
-          tag="payroll")
+          tag="payroll", action=access.PAYROLL_READ)
 def get_run(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:
     result: dict[str, Any] = bootstrap.services().payroll.run(principal, month)
     return result
 
 
 @endpoint(bp, "/payroll/runs/{month}/summary", "GET", tag="payroll",
-          summary="Reconciliation by district and programme: sent = paid + rejected + returned + pending (som)")
+          summary="Reconciliation by district and programme: sent = paid + rejected + returned + pending (som)",
+          action=access.PAYROLL_READ)
 def run_summary(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:
     result: dict[str, Any] = bootstrap.services().payroll.summary(principal, month)
     return result
@@ -77,7 +80,8 @@ def run_summary(request: Any, principal: Any, body: None, month: str) -> dict[st
 
 @endpoint(bp, "/payroll/runs/{month}/districts/{district_code}/approve", "POST", tag="payroll",
           summary="Approve the district's pre-payroll (district_admin of that district)", body=ApproveIn,
-          example=APPROVE_EXAMPLE, responses={409: "already rejected, or the run is not awaiting approval"})
+          example=APPROVE_EXAMPLE, responses={409: "already rejected, or the run is not awaiting approval"},
+          action=access.PAYROLL_APPROVE_DISTRICT)
 def approve(request: Any, principal: Any, body: ApproveIn, month: str, district_code: str) -> dict[str, Any]:
     run = bootstrap.services().payroll.decide(principal, month, district_code, True, body.note)
     return run_view(run, principal)
@@ -85,7 +89,8 @@ def approve(request: Any, principal: Any, body: ApproveIn, month: str, district_
 
 @endpoint(bp, "/payroll/runs/{month}/districts/{district_code}/reject", "POST", tag="payroll",
           summary="Reject the district's pre-payroll with a reason; its payments are held", body=RejectIn,
-          example=REJECT_EXAMPLE, responses={409: "already approved, or the run is not awaiting approval"})
+          example=REJECT_EXAMPLE, responses={409: "already approved, or the run is not awaiting approval"},
+          action=access.PAYROLL_APPROVE_DISTRICT)
 def reject(request: Any, principal: Any, body: RejectIn, month: str, district_code: str) -> dict[str, Any]:
     run = bootstrap.services().payroll.decide(principal, month, district_code, False, body.reason)
     return run_view(run, principal)
@@ -93,13 +98,13 @@ def reject(request: Any, principal: Any, body: RejectIn, month: str, district_co
 
 @endpoint(bp, "/payroll/runs/{month}/files", "GET", audit=True, tag="payroll",
           summary="Short-lived download links for the run's files (pre-payrolls in scope; national files for "
-                  "auditors)")
+                  "auditors)", action=access.PAYROLL_FILES)
 def file_links(request: Any, principal: Any, body: None, month: str) -> dict[str, Any]:
     result: dict[str, Any] = bootstrap.services().payroll.file_links(principal, month)
     return result
 
 
-@endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, audit=True, body=BankCallbackIn,
+@endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, audit="bank.callback", body=BankCallbackIn,
           example=CALLBACK_EXAMPLE,
           summary="Bank notifications (camt.054) and status reports (pain.002), HMAC-signed; no bearer token",
           responses={401: "unsigned, wrongly signed, unknown bank or stale timestamp",

@@ -1,14 +1,37 @@
-"""Who may see and change what: roles, their scopes and the checks the services apply.
+"""Who may do what, and where: the one access table (role -> action -> reach) and the check every service applies.
 
-Scopes follow the address hierarchy region -> district -> mahalla. A check that fails on a single
-record answers "not found" (the caller learns nothing about records outside its scope); a write or a
-listing aimed outside the scope answers "forbidden".
+Each ``Action`` names one thing a caller may do and grants it to roles with a reach:
+
+- ``SCOPE``: inside the token's own scope, at the role's level of the address hierarchy region ->
+  district -> mahalla (a mahalla worker's mahalla, a district officer's district, ...); a citizen's
+  scope is their own household; a national role's scope is the whole country;
+- ``REGION``: the region that contains the token's scope (district administrations read their region's
+  statistics);
+- ``NATIONAL``: everywhere.
+
+A role not named on an action may not do it (403 ``role_not_allowed``; ``aggregates_only`` for the
+roles that never see registry records). What is checked against the reach is a ``Target``:
+
+- ``Target.of_record`` (one existing household or application, named in the path, read or changed):
+  outside the reach it answers 404 ``not_found``, so the caller learns nothing about records outside
+  its scope;
+- ``Target.at`` / ``Target.area`` (the address of a new registration or a move, a listing filter, a
+  district's pre-payroll): outside the reach it answers 403 ``out_of_scope``.
+
+``Kind`` says which of these an action's routes use (the matrix test derives its expectations from it).
+
+The routes name their action (``chalicelib/api/http.py``'s ``endpoint``); the README's access table
+and the access-matrix test (``tests/api/test_access_matrix.py``) are generated from this table.
+Adding a permission is one ``Action(...)`` line here; a route using it is one ``action=`` argument.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 
+from chalicelib.domain import geography
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.households import Address
 
@@ -35,11 +58,107 @@ SCOPE_LEVEL = {
     "payroll_officer": "national",
 }
 
-# Roles allowed to register applications and change household records.
-WRITERS = ("mahalla_worker", "pension_fund_officer", "district_admin", "citizen")
 # Roles that never see registry records (households, applications, decisions): the analysts see
 # aggregates only; the payroll officers see payroll runs and their files, governed by the payroll.
 AGGREGATE_ONLY = ("ministry_analyst", "payroll_officer")
+
+
+class Reach(StrEnum):
+    SCOPE = "scope"
+    REGION = "region"
+    NATIONAL = "national"
+
+
+class Kind(StrEnum):
+    """What an action is checked against, and so what an out-of-scope call answers."""
+
+    RECORD = "record"  # one record named in the path: 404 outside the reach
+    AREA = "area"  # an area named by the caller (filter, address, district): 403 outside the reach
+    VIEW = "view"  # no denial on scope: the service shows only what lies inside the reach
+    NONE = "none"  # nothing located (a calculator, starting the month's payroll): the role alone decides
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    kind: Kind
+    summary: str
+    grants: Mapping[str, Reach]
+    personal: bool = True  # about registry records: denied to the aggregate-only roles as aggregates_only
+
+    def __post_init__(self) -> None:
+        unknown = set(self.grants) - set(ROLES)
+        if unknown:
+            raise ValueError(f"action {self.name} grants unknown roles {sorted(unknown)}")
+
+
+S, R, N = Reach.SCOPE, Reach.REGION, Reach.NATIONAL
+# The caseworkers: they register and change families in their area.
+_WRITERS = {"mahalla_worker": S, "pension_fund_officer": S, "district_admin": S}
+# Everyone who reads registry records of an area: the caseworkers, the region and the auditors.
+_READERS = {**_WRITERS, "region_admin": S, "auditor": N}
+_CITIZEN = {"citizen": S}  # their own household only
+
+ACTIONS: tuple[Action, ...] = (
+    HOUSEHOLD_READ := Action("household.read", Kind.RECORD, "read a household with its members",
+                             {**_READERS, **_CITIZEN}),
+    HOUSEHOLD_CHANGES := Action("household.changes", Kind.RECORD, "read a household's change records",
+                                _READERS),
+    HOUSEHOLD_UPDATE := Action("household.update", Kind.RECORD, "change a household's address or bank account",
+                               _WRITERS),
+    MEMBER_ADD := Action("member.add", Kind.RECORD, "add a member to a household", _WRITERS),
+    MEMBER_UPDATE := Action("member.update", Kind.RECORD, "change a member's details", _WRITERS),
+    APPLICATION_SUBMIT := Action("application.submit", Kind.AREA,
+                                 "submit an application (registering the household if new)",
+                                 {**_WRITERS, **_CITIZEN}),
+    APPLICATION_READ := Action("application.read", Kind.RECORD, "read an application with its history",
+                               {**_READERS, **_CITIZEN}),
+    APPLICATION_LIST := Action("application.list", Kind.AREA, "list applications, filtered by area",
+                               {**_READERS, **_CITIZEN}),
+    DOCUMENT_UPLOAD := Action("document.upload", Kind.RECORD, "upload a document to an application", _WRITERS),
+    EVIDENCE_COLLECT := Action("evidence.collect", Kind.RECORD, "run evidence collection again", _WRITERS),
+    EVIDENCE_MANUAL := Action("evidence.manual", Kind.RECORD, "enter an agency's facts by hand", _WRITERS),
+    DECISION_READ := Action("decision.read", Kind.RECORD, "read an application's decision and its explanation",
+                            {**_READERS, **_CITIZEN}),
+    ACCESS_LOG_READ := Action("access_log.read", Kind.RECORD, "read the agency queries made for an application",
+                              _READERS),
+    PAYMENT_READ := Action("payment.read", Kind.RECORD, "read a household's payments",
+                           {**_READERS, **_CITIZEN}),
+    CERTIFICATE_READ := Action("certificate.read", Kind.RECORD, "read a household's certificates",
+                               {**_READERS, **_CITIZEN}),
+    CHANGE_REQUEST_CREATE := Action("change_request.create", Kind.RECORD,
+                                    "ask for a change to a household (new card, phone, address...)",
+                                    {**_WRITERS, **_CITIZEN}),
+    CHANGE_REQUEST_READ := Action("change_request.read", Kind.RECORD, "read a household's change requests",
+                                  {**_READERS, **_CITIZEN}),
+    CHANGE_REQUEST_DECIDE := Action("change_request.decide", Kind.RECORD,
+                                    "approve or reject a change request (a second person)",
+                                    {"pension_fund_officer": S, "district_admin": S}),
+    STATISTICS_READ := Action("statistics.read", Kind.VIEW, "application counts (no personal data)",
+                              {"district_admin": R, "region_admin": S, "ministry_analyst": N, "auditor": N},
+                              personal=False),
+    ASSESSMENT_PREVIEW := Action("assessment.preview", Kind.NONE, "the what-if calculator (stores nothing)",
+                                 {**_READERS, "ministry_analyst": N}, personal=False),
+    PAYROLL_START := Action("payroll.start", Kind.NONE, "start the payroll run of a month",
+                            {"payroll_officer": N}, personal=False),
+    PAYROLL_READ := Action("payroll.read", Kind.VIEW, "read payroll runs and their reconciliation (aggregates)",
+                           {"payroll_officer": N, "ministry_analyst": N, "auditor": N, "region_admin": S,
+                            "district_admin": S}, personal=False),
+    PAYROLL_APPROVE_DISTRICT := Action("payroll.approve_district", Kind.AREA,
+                                       "approve or reject a district's pre-payroll", {"district_admin": S},
+                                       personal=False),
+    PAYROLL_FILES := Action("payroll.files", Kind.VIEW, "download a run's files (pre-payrolls hold personal data)",
+                            {"payroll_officer": N, "auditor": N, "region_admin": S, "district_admin": S},
+                            personal=False),
+    # Audit events carry no address, so no area scope could apply: the trail is read nationwide or not at all.
+    AUDIT_READ := Action("audit.read", Kind.NONE, "read and verify the audit trail (ids only)", {"auditor": N},
+                         personal=False),
+)
+
+BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}
+# The same table read the other way: role -> action name -> reach.
+TABLE: dict[str, dict[str, Reach]] = {role: {a.name: a.grants[role] for a in ACTIONS if role in a.grants}
+                                      for role in ROLES}
 
 
 @dataclass(frozen=True)
@@ -53,39 +172,111 @@ class Principal:
         return SCOPE_LEVEL[self.role]
 
 
-def covers(principal: Principal, address: Address, household_id: str) -> bool:
-    level = principal.level
-    if level == "national":
+@dataclass(frozen=True)
+class Target:
+    """Where the thing acted on lies: its codes at each level (None where unknown or wider)."""
+
+    region: str | None = None
+    district: str | None = None
+    mahalla: str | None = None
+    household: str | None = None
+    record: bool = field(default=False)
+
+    @classmethod
+    def of_record(cls, address: Address, household_id: str) -> Target:
+        """An existing household or application (of that household), named by the caller."""
+        return cls(address.region_code, address.district_code, address.mahalla_code, household_id, record=True)
+
+    @classmethod
+    def at(cls, address: Address, household_id: str | None = None) -> Target:
+        """An address the caller aims at: a new registration, a move, the household a PINFL belongs to."""
+        return cls(address.region_code, address.district_code, address.mahalla_code, household_id)
+
+    @classmethod
+    def area(cls, level: str, code: str) -> Target:
+        """An area named by code (a listing filter, a district's payroll); the wider levels filled in."""
+        if level == "national":
+            return cls()
+        if level == "region":
+            return cls(region=code)
+        if level == "district":
+            region = geography.region_of_district(code)
+            return cls(region.code if region else None, code)
+        district = geography.district_of_mahalla(code)
+        region = geography.region_of_district(district.code) if district else None
+        return cls(region.code if region else None, district.code if district else None, code)
+
+    def code(self, level: str) -> str | None:
+        return {"region": self.region, "district": self.district, "mahalla": self.mahalla,
+                "household": self.household}[level]
+
+
+def reach(principal: Principal, action: Action) -> tuple[str, str]:
+    """The area (level, code) the principal may act in for this action; ("national", "") for all of it."""
+    grant = action.grants.get(principal.role)
+    if grant is None:
+        raise _role_denied(principal, action)
+    if grant is Reach.NATIONAL or principal.level == "national":
+        return "national", ""
+    if grant is Reach.REGION and principal.level in ("district", "mahalla"):
+        region = Target.area(principal.level, principal.scope).region
+        return "region", region or ""
+    return principal.level, principal.scope
+
+
+def permits(principal: Principal, action: Action, target: Target | None = None) -> bool:
+    """Does the table let the principal do the action on the target (or at all, without a target)?"""
+    if principal.role not in action.grants:
+        return False
+    if target is None:
         return True
-    if level == "household":
-        return household_id == principal.scope
-    code = {"region": address.region_code, "district": address.district_code, "mahalla": address.mahalla_code}
-    return code[level] == principal.scope
+    level, code = reach(principal, action)
+    return level == "national" or (code != "" and target.code(level) == code)
 
 
-def require_personal_data_access(principal: Principal) -> None:
-    if principal.role in AGGREGATE_ONLY:
-        raise Forbidden(f"role {principal.role} sees no registry records", code="aggregates_only")
+def authorize(principal: Principal, action: Action, target: Target | None = None, what: str = "",
+              field: str | None = None) -> None:
+    """The one check: raises 403 for a role without the action, 404/403 for a target outside its reach."""
+    if principal.role not in action.grants:
+        raise _role_denied(principal, action)
+    if target is None or permits(principal, action, target):
+        return
+    thing = what or action.name.split(".")[0].replace("_", " ")
+    if target.record:
+        raise NotFound(f"{thing} not found", field=field, code="not_found")
+    raise Forbidden(f"{thing} is outside this token's scope", field=field, code="out_of_scope")
 
 
-def require_read(principal: Principal, address: Address, household_id: str, what: str) -> None:
-    require_personal_data_access(principal)
-    if not covers(principal, address, household_id):
-        raise NotFound(f"{what} not found", code="not_found")
+def _role_denied(principal: Principal, action: Action) -> Forbidden:
+    if action.personal and principal.role in AGGREGATE_ONLY:
+        return Forbidden(f"role {principal.role} sees no registry records", code="aggregates_only")
+    return Forbidden(f"role {principal.role} may not {action.name}", code="role_not_allowed")
 
 
-def require_write(principal: Principal, address: Address, household_id: str, what: str) -> None:
-    if principal.role not in WRITERS:
-        raise Forbidden(f"role {principal.role} cannot change {what}", code="role_not_allowed")
-    if not covers(principal, address, household_id):
-        raise Forbidden(f"{what} is outside this token's scope", code="out_of_scope")
+# ---------------------------------------------------------------------------------------- the README table
+
+_REACH_TEXT = {"household": "own household", "national": "all"}
 
 
-# Who reads the audit trail: auditors only. Events carry no address, so a region or district scope
-# could not be applied to them; the trail is read nationwide or not at all.
-AUDIT_READERS = ("auditor",)
+def markdown(routes: Mapping[str, list[str]] | None = None) -> str:
+    """The README's access table: one row per action, one column per role, the reach in each cell."""
+    def cell(action: Action, role: str) -> str:
+        grant = action.grants.get(role)
+        if grant is None:
+            return ""
+        if action.kind is Kind.NONE:
+            return "yes"
+        if grant is Reach.SCOPE:
+            level = SCOPE_LEVEL[role]
+            return _REACH_TEXT.get(level, level)
+        return _REACH_TEXT.get(grant.value, grant.value)
 
+    head = ["action", *(["routes"] if routes is not None else []), *ROLES]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for action in ACTIONS:
+        row = [f"`{action.name}`: {action.summary}"]
+        if routes is not None:
+            row.append(", ".join(f"`{r}`" for r in routes.get(action.name, [])) or "(none yet)")
+        lines.append("| " + " | ".join([*row, *(cell(action, role) for role in ROLES)]) + " |")
+    return "\n".join(lines) + "\n"
 
-def require_audit_read(principal: Principal) -> None:
-    if principal.role not in AUDIT_READERS:
-        raise Forbidden(f"role {principal.role} cannot read the audit trail", code="role_not_allowed")

@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.config import Settings
-from chalicelib.domain import geography, months
-from chalicelib.domain.access import Principal, require_personal_data_access, require_read, require_write
+from chalicelib.domain import access, geography, months
+from chalicelib.domain.access import Action, Principal, Target, authorize, reach
 from chalicelib.domain.applications import Application, DocumentRef, ManualEvidence, StatusChange
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ports import (
     AccessLogReader,
     ApplicationQuery,
@@ -25,8 +25,6 @@ from chalicelib.ports import (
     UploadTicket,
     Workflow,
 )
-
-LEVEL_ORDER = ("mahalla", "district", "region")
 
 
 class ApplicationService:
@@ -42,27 +40,23 @@ class ApplicationService:
         self._ids = ids
         self._settings = settings
 
-    def get(self, principal: Principal, application_id: str) -> Application:
+    def get(self, principal: Principal, application_id: str,
+            action: Action = access.APPLICATION_READ) -> Application:
         app = self._applications.get(application_id)
         if app is None:
             raise NotFound("application not found", field="application_id")
-        require_read(principal, app.address, app.household_id, "application")
+        authorize(principal, action, Target.of_record(app.address, app.household_id), "application")
         return app
 
     def list(self, principal: Principal, *, region: str | None = None, district: str | None = None,
              mahalla: str | None = None, cycle_month: str | None = None, status: str | None = None,
              limit: int = 50, cursor: str | None = None) -> Page:
-        require_personal_data_access(principal)
+        authorize(principal, access.APPLICATION_LIST)
         level, code = _narrowest(region, district, mahalla)
-        if principal.level == "household":
-            if level != "national":
-                raise Forbidden("a citizen lists their own applications only", code="out_of_scope")
-            level, code = "household", principal.scope
-        elif principal.level != "national":
-            if level == "national":
-                level, code = principal.level, principal.scope
-            elif not _within(level, code, principal.level, principal.scope):
-                raise Forbidden("the filter is outside this token's scope", field=level, code="out_of_scope")
+        if level == "national":  # no filter: the caller's own reach
+            level, code = reach(principal, access.APPLICATION_LIST)
+        else:
+            authorize(principal, access.APPLICATION_LIST, Target.area(level, code), "the filter", field=level)
         if level == "national" and not cycle_month:
             cycle_month = self._current_cycle()
         query = ApplicationQuery(level=level, code=code, cycle_month=cycle_month, status=status,
@@ -82,23 +76,19 @@ class ApplicationService:
 
     def statistics(self, principal: Principal, cycle_month: str | None) -> dict[str, object]:
         """Counts per region, status and programme: no personal data, open to analysts."""
-        if principal.role not in ("ministry_analyst", "auditor", "region_admin", "district_admin"):
-            raise Forbidden(f"role {principal.role} cannot read statistics", code="role_not_allowed")
+        level, _ = reach(principal, access.STATISTICS_READ)
         month = cycle_month or self._current_cycle()
         counts = self._applications.count_by(month)
-        if principal.level == "region":
-            counts = {k: v for k, v in counts.items() if k[0] == principal.scope}
-        elif principal.level == "district":
-            region = geography.region_of_district(principal.scope)
-            counts = {k: v for k, v in counts.items() if region is not None and k[0] == region.code}
+        if level != "national":
+            counts = {k: v for k, v in counts.items()
+                      if access.permits(principal, access.STATISTICS_READ, Target.area("region", k[0]))}
         rows = [{"region_code": r, "status": s, "programme": p, "applications": n}
                 for (r, s, p), n in sorted(counts.items())]
         return {"cycle_month": month, "rows": rows, "total": sum(counts.values())}
 
     def request_upload(self, principal: Principal, application_id: str, kind: str, content_type: str,
                        size_bytes: int) -> tuple[DocumentRef, UploadTicket]:
-        app = self.get(principal, application_id)
-        require_write(principal, app.address, app.household_id, "this application")
+        app = self.get(principal, application_id, access.DOCUMENT_UPLOAD)
         if content_type not in self._settings.document_content_types:
             raise ValidationFailed(
                 f"content type must be one of {', '.join(self._settings.document_content_types)}",
@@ -118,7 +108,7 @@ class ApplicationService:
 
     def decision(self, principal: Principal, application_id: str) -> dict[str, object]:
         """The latest decision with its explanation, for staff and the grievance officer."""
-        app = self.get(principal, application_id)
+        app = self.get(principal, application_id, access.DECISION_READ)
         stored = self._decisions.latest(app.application_id) if self._decisions else None
         if stored is None:
             raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
@@ -126,20 +116,18 @@ class ApplicationService:
 
     def access_log(self, principal: Principal, application_id: str) -> Sequence[dict[str, Any]]:
         """Which agency was asked about which member, when, on whose behalf, with what outcome."""
-        app = self.get(principal, application_id)
+        app = self.get(principal, application_id, access.ACCESS_LOG_READ)
         return self._access_log.for_application(app.application_id) if self._access_log else []
 
     def rerun_collection(self, principal: Principal, application_id: str, note: str) -> Application:
         """Staff start the workflow again for an application in review (after an agency recovered)."""
-        app = self.get(principal, application_id)
-        require_write(principal, app.address, app.household_id, "this application")
+        app = self.get(principal, application_id, access.EVIDENCE_COLLECT)
         return self._restart(principal, app, note)
 
     def enter_evidence(self, principal: Principal, application_id: str, agency: str, fragment: dict[str, Any],
                        justification: str) -> Application:
         """Staff enter an unavailable agency's facts by hand, with a justification, and decide again."""
-        app = self.get(principal, application_id)
-        require_write(principal, app.address, app.household_id, "this application")
+        app = self.get(principal, application_id, access.EVIDENCE_MANUAL)
         known = {m.person_id for m in app.members}
         for i, member in enumerate(fragment.get("members", [])):
             if member.get("id") not in known:
@@ -189,18 +177,3 @@ def _narrowest(region: str | None, district: str | None, mahalla: str | None) ->
         return "region", region
     return "national", ""
 
-
-def _within(level: str, code: str, scope_level: str, scope: str) -> bool:
-    """Is the area (level, code) inside the principal's area (scope_level, scope)?"""
-    if scope_level == "national":
-        return True
-    if LEVEL_ORDER.index(level) > LEVEL_ORDER.index(scope_level):
-        return False  # a wider area than the scope
-    current_level, current = level, code
-    while current_level != scope_level:
-        parent = geography.district_of_mahalla(current) if current_level == "mahalla" \
-            else geography.region_of_district(current)
-        if parent is None:
-            return False
-        current, current_level = parent.code, "district" if current_level == "mahalla" else "region"
-    return current == scope

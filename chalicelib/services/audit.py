@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.access import Principal, require_audit_read
+from chalicelib.domain.access import AUDIT_READ, Principal, authorize
 from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainBreak, ChainHead, verify_chain
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.ports import AuditPage, AuditQuery, AuditTrail, Clock
@@ -33,7 +33,7 @@ class AuditService:
                                              request_id=request_id, at=at, status=status))
 
     def events(self, principal: Principal, query: AuditQuery) -> AuditPage:
-        require_audit_read(principal)
+        authorize(principal, AUDIT_READ)
         if (query.record_id is None) == (query.actor is None):
             raise ValidationFailed("give exactly one of record_id and actor", field="record_id",
                                    code="missing_field")
@@ -47,7 +47,7 @@ class AuditService:
     def verify(self, principal: Principal | None = None) -> VerifyReport:
         """Walks every chain; ``principal`` None is the operator's command line (no token)."""
         if principal is not None:
-            require_audit_read(principal)
+            authorize(principal, AUDIT_READ)
         breaks: list[ChainBreak] = []
         total = 0
         for n in range(self._trail.chains):

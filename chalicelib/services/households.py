@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.domain.access import Principal, require_read, require_write
+from chalicelib.domain import access
+from chalicelib.domain.access import Action, Principal, Target, authorize
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.households import (
     Address,
@@ -50,20 +51,20 @@ class HouseholdService:
         self._clock = clock
         self._ids = ids
 
-    def get(self, principal: Principal, household_id: str) -> Household:
+    def get(self, principal: Principal, household_id: str,
+            action: Action = access.HOUSEHOLD_READ) -> Household:
         household = self._households.get(household_id)
         if household is None:
             raise NotFound("household not found", field="household_id")
-        require_read(principal, household.address, household.household_id, "household")
+        authorize(principal, action, Target.of_record(household.address, household.household_id), "household")
         return household
 
     def changes(self, principal: Principal, household_id: str) -> list[ChangeRecord]:
-        self.get(principal, household_id)
+        self.get(principal, household_id, access.HOUSEHOLD_CHANGES)
         return self._households.changes(household_id)
 
-    def _writable(self, principal: Principal, household_id: str, version: int) -> Household:
-        household = self.get(principal, household_id)
-        require_write(principal, household.address, household.household_id, "this household")
+    def _writable(self, principal: Principal, household_id: str, version: int, action: Action) -> Household:
+        household = self.get(principal, household_id, action)
         expect_version(household, version)
         return household
 
@@ -77,13 +78,12 @@ class HouseholdService:
         return replace(household, version=version, updated_at=stamp), change
 
     def update(self, principal: Principal, household_id: str, change: HouseholdChange) -> Household:
-        household = self._writable(principal, household_id, change.version)
+        household = self._writable(principal, household_id, change.version, access.HOUSEHOLD_UPDATE)
         updated = household
         if change.address is not None:
             check_address(change.address)
-            if principal.role != "citizen":
-                # Moving a household out of one's own scope would hide it from its caseworker.
-                require_write(principal, change.address, household.household_id, "the new address")
+            # Moving a household out of one's own scope would hide it from its caseworker.
+            authorize(principal, access.HOUSEHOLD_UPDATE, Target.at(change.address), "the new address")
             updated = replace(updated, address=change.address)
         if change.bank_account is not None:
             updated = replace(updated, bank_account=change.bank_account)
@@ -102,7 +102,7 @@ class HouseholdService:
 
     def update_member(self, principal: Principal, household_id: str, person_id: str,
                       change: MemberChange) -> Household:
-        household = self._writable(principal, household_id, change.version)
+        household = self._writable(principal, household_id, change.version, access.MEMBER_UPDATE)
         member = household.member(person_id)
         if member is None:
             raise NotFound("member not found", field="person_id")
@@ -119,7 +119,7 @@ class HouseholdService:
 
     def add_member(self, principal: Principal, household_id: str, version: int, member: Member,
                    reason: str | None) -> tuple[Household, Member]:
-        household = self._writable(principal, household_id, version)
+        household = self._writable(principal, household_id, version, access.MEMBER_ADD)
         if self._households.find_by_pinfl(member.pinfl) is not None:
             raise Conflict("this person is already registered in a household", field="member.pinfl",
                            code="member_in_other_household")

@@ -14,9 +14,9 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.config import Settings
 from chalicelib.domain import geography
-from chalicelib.domain.access import Principal, require_personal_data_access, require_write
+from chalicelib.domain.access import APPLICATION_SUBMIT, Principal, Target, authorize
 from chalicelib.domain.applications import Application, StatusChange, cycle_month
-from chalicelib.domain.errors import Conflict, Forbidden, ValidationFailed
+from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.households import Address, BankAccount, ChangeRecord, Household, Member, check_members
 from chalicelib.domain.working_days import decision_due
 from chalicelib.ports import ApplicationRepository, Clock, HouseholdRepository, IdGenerator, Workflow
@@ -58,7 +58,7 @@ class IntakeService:
         self._workflow = workflow
 
     def submit(self, principal: Principal, request: ApplicationRequest) -> Application:
-        require_personal_data_access(principal)
+        authorize(principal, APPLICATION_SUBMIT)
         check_address(request.address)
         check_members(request.members)
         applicant_index = next(
@@ -121,9 +121,8 @@ class IntakeService:
             if household is None:  # a claim without its household: the registry is inconsistent
                 raise Conflict("the applicant's household record is missing", field="applicant_pinfl",
                                code="household_missing")
-            if principal.role == "citizen" and household.household_id != principal.scope:
-                raise Forbidden("a citizen applies for their own household only", code="out_of_scope")
-            require_write(principal, household.address, household.household_id, "this household")
+            authorize(principal, APPLICATION_SUBMIT, Target.at(household.address, household.household_id),
+                      "this household")
             known = {m.pinfl: m.person_id for m in household.members}
             members: list[Member] = []
             for i, m in enumerate(request.members):
@@ -137,10 +136,9 @@ class IntakeService:
                 members.append(replace(m, person_id=self._ids.new_id("p")))
             return household, tuple(members)
 
-        if principal.role == "citizen":
-            raise Forbidden("a citizen applies for their own registered household only", code="out_of_scope")
+        # A new household has no id yet, so a citizen's token (their own household) never reaches it.
+        authorize(principal, APPLICATION_SUBMIT, Target.at(request.address), "this address")
         household_id = self._ids.new_id("hh")
-        require_write(principal, request.address, household_id, "this address")
         new_members = tuple(replace(m, person_id=self._ids.new_id("p")) for m in request.members)
         household = Household(household_id=household_id, address=request.address, members=new_members,
                               bank_account=request.bank_account, version=1, created_at=stamp, updated_at=stamp)

@@ -40,10 +40,10 @@ from typing import Any
 
 from chalicelib import iso20022
 from chalicelib.config import Settings
-from chalicelib.domain import months
-from chalicelib.domain.access import Principal
+from chalicelib.domain import access, months
+from chalicelib.domain.access import Action, Principal, Target, authorize
 from chalicelib.domain.assignments import Assignment
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.households import Household, bank_context, mask_number, sealed_ciphertext
 from chalicelib.domain.payroll import (
     LINE_FIELDS,
@@ -72,11 +72,9 @@ from chalicelib.ports import (
     SmsPort,
 )
 
-# Who may do what with payroll runs. ``payroll_officer`` is the ministry's finance department
-# (national scope); ministry analysts read the aggregates; district admins approve their district.
-START_ROLES = ("payroll_officer",)
-READ_ROLES = ("payroll_officer", "ministry_analyst", "auditor", "region_admin", "district_admin")
-FILE_ROLES = ("payroll_officer", "auditor", "region_admin", "district_admin")  # files hold personal data
+# Who may do what with payroll runs is in the access table (``domain/access.py``, ``payroll.*``):
+# ``payroll_officer`` is the ministry's finance department (national scope); ministry analysts read the
+# aggregates; district admins approve their district.
 
 CSV_HEADER = ("instruction_id", "programme", "mahalla_code", "beneficiary_person_id", "household_id",
               "amount_som", "lump_sum_som", "bank_code", "account")
@@ -121,8 +119,8 @@ class PayrollService:
 
     def start(self, principal: Principal | None, month: str) -> PayrollRun:
         """Starts the month's run, or returns the one already started: one execution per month, by name."""
-        if principal is not None and principal.role not in START_ROLES:
-            raise Forbidden(f"role {principal.role} cannot start a payroll run", code="role_not_allowed")
+        if principal is not None:  # None: the monthly schedule
+            authorize(principal, access.PAYROLL_START)
         _check_month(month)
         if self.workflow is None:
             raise Conflict("no payroll state machine is configured", code="payroll_unavailable")
@@ -339,10 +337,7 @@ class PayrollService:
 
     def decide(self, principal: Principal, month: str, district: str, approve: bool,
                reason: str | None = None) -> PayrollRun:
-        if principal.role != "district_admin":
-            raise Forbidden(f"role {principal.role} cannot approve pre-payrolls", code="role_not_allowed")
-        if principal.scope != district:
-            raise Forbidden("the district is outside this token's scope", code="out_of_scope")
+        authorize(principal, access.PAYROLL_APPROVE_DISTRICT, Target.area("district", district), "the district")
         run = self._run(month)
         state = run.districts.get(district)
         if state is None:
@@ -623,16 +618,16 @@ class PayrollService:
     # ------------------------------------------------------------------ reads (API)
 
     def runs(self, principal: Principal) -> list[dict[str, Any]]:
-        _require(principal, READ_ROLES)
+        _require(principal, access.PAYROLL_READ)
         return [run_view(r, principal) for r in sorted(self.repo.runs(), key=lambda r: r.month, reverse=True)]
 
     def run(self, principal: Principal, month: str) -> dict[str, Any]:
-        _require(principal, READ_ROLES)
+        _require(principal, access.PAYROLL_READ)
         return run_view(self._run(month), principal)
 
     def summary(self, principal: Principal, month: str) -> dict[str, Any]:
         """Aggregates only (counts and som per district and programme): every payroll role may read them."""
-        _require(principal, READ_ROLES)
+        _require(principal, access.PAYROLL_READ)
         run = self._run(month)
         totals = self._totals(month)
         visible = {code for code, d in run.districts.items() if _sees(principal, code, d.region_code)}
@@ -648,15 +643,15 @@ class PayrollService:
         return summary
 
     def file_links(self, principal: Principal, month: str) -> dict[str, Any]:
-        _require(principal, FILE_ROLES)
+        _require(principal, access.PAYROLL_FILES)
         run = self._run(month)
         seconds = self.settings.payroll_file_url_seconds
         base = prefix(month)
         out: list[dict[str, Any]] = []
         for code, d in sorted(run.districts.items()):
-            if _sees(principal, code, d.region_code):
+            if _sees(principal, code, d.region_code, access.PAYROLL_FILES):
                 out.append({"kind": "prepayroll", "district_code": code, "key": f"{base}/prepayroll/{code}.csv"})
-        if principal.role in ("payroll_officer", "auditor"):  # national files
+        if access.permits(principal, access.PAYROLL_FILES, Target()):  # national files: national reach only
             out.append({"kind": "prepayroll_summary", "key": f"{base}/prepayroll/summary.csv"})
             out.append({"kind": "manifest", "key": f"{base}/manifest/manifest.json"})
             out.append({"kind": "pain001_manifest", "key": f"{base}/pain001/manifest.json"})
@@ -776,23 +771,19 @@ def run_view(run: PayrollRun, principal: Principal | None = None) -> dict[str, A
     out = run.as_dict()
     out.pop("approval_token", None)
     out["awaiting_decision"] = run.undecided()
-    if principal is not None and principal.level in ("district", "region"):
+    if principal is not None:
         out["districts"] = {c: d for c, d in out["districts"].items()
                             if _sees(principal, c, d["region_code"])}
+        out["awaiting_decision"] = [c for c in out["awaiting_decision"] if c in out["districts"]]
     return out
 
 
-def _sees(principal: Principal, district: str, region: str) -> bool:
-    if principal.level == "district":
-        return principal.scope == district
-    if principal.level == "region":
-        return principal.scope == region
-    return True
+def _sees(principal: Principal, district: str, region: str, action: Action = access.PAYROLL_READ) -> bool:
+    return access.permits(principal, action, Target(region=region, district=district))
 
 
-def _require(principal: Principal, roles: tuple[str, ...]) -> None:
-    if principal.role not in roles:
-        raise Forbidden(f"role {principal.role} has no access to payroll", code="role_not_allowed")
+def _require(principal: Principal, action: Action) -> None:
+    authorize(principal, action)
 
 
 def _check_month(month: str) -> None:

@@ -31,11 +31,11 @@ def test_writes_and_staff_reads_are_recorded_and_auditors_read_them(token, aws) 
     # Then each action is there, in order, with actor, role, request id and status
     assert events.status_code == 200
     items = events.json_body["items"]
-    assert [e["action"] for e in items] == ["get_household", "update_household", "household_changes"]
+    assert [e["action"] for e in items] == ["household.read", "household.update", "household.changes"]
     assert {e["actor"] for e in items} == {"dev-mahalla_worker-" + examples.EXAMPLE_MAHALLA}
     assert {e["role"] for e in items} == {"mahalla_worker"} and [e["status"] for e in items] == [200] * 3
     assert all(e["request_id"] and len(e["hash"]) == 64 for e in items)
-    assert [e["action"] for e in app_events["items"]] == ["submit_application"]
+    assert [e["action"] for e in app_events["items"]] == ["application.submit"]
     assert verify == {"ok": True, "chains": aws.audit_chains, "events": 4, "breaks": []}
     # And no event holds personal data: the table's audit items carry no name, PINFL, phone or number
     db = boto3.client("dynamodb", region_name=aws.region)

@@ -136,7 +136,7 @@ def test_the_bank_callback_takes_signed_messages_only_once(world: World) -> None
     trail = bootstrap.services().audit.events(Principal("auditor-1", "auditor", ""),
                                               AuditQuery(actor="bank:XALQ"))
     assert [(e.action, e.record_id, e.status) for e in trail.items] == [
-        ("bank_callback", first.json_body["msg_id"], 200)] * 2
+        ("bank.callback", first.json_body["msg_id"], 200)] * 2
 
 
 @pytest.mark.usefixtures("aws")

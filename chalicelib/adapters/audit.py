@@ -110,6 +110,8 @@ class DynamoAuditTrail:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def find(self, query: AuditQuery) -> AuditPage:
+        if query.record_id is None and query.actor is None:
+            return self._walk(query)
         index, attr, value = (("by_record", "audit_record", query.record_id) if query.record_id
                               else ("by_actor", "audit_actor", query.actor or ""))
         fingerprint = hashlib.sha256(f"{index}|{value}|{query.since}|{query.until}".encode()).hexdigest()[:16]
@@ -123,5 +125,30 @@ class DynamoAuditTrail:
             kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor, fingerprint)
         out = self._db.query(**kwargs)
         last = out.get("LastEvaluatedKey")
+        return AuditPage(items=[_event(from_item(i)) for i in out.get("Items", [])],
+                         cursor=_encode_cursor(last, fingerprint) if last else None)
+
+    def _walk(self, query: AuditQuery) -> AuditPage:
+        """The whole trail in chain order (chain 00 from sequence 1, then 01, ...), a page at a time."""
+        fingerprint = hashlib.sha256(f"walk|{query.since}|{query.until}".encode()).hexdigest()[:16]
+        start = (_decode_cursor(query.cursor, fingerprint) if query.cursor
+                 else to_item({"pk": "CHAIN#00", "sk": "SEQ#"}))
+        chain = int(str(start["pk"]["S"]).removeprefix("CHAIN#"))
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "Limit": query.limit,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": to_item({":pk": f"CHAIN#{chain:02d}", ":s": "SEQ#"}),
+        }
+        if query.since or query.until:
+            kwargs["FilterExpression"] = "#at BETWEEN :from AND :to"
+            kwargs["ExpressionAttributeNames"] = {"#at": "at"}
+            kwargs["ExpressionAttributeValues"].update(to_item({
+                ":from": query.since or "0", ":to": (query.until or "9999") + "\uffff"}))
+        if query.cursor:
+            kwargs["ExclusiveStartKey"] = start
+        out = self._db.query(**kwargs)
+        last = out.get("LastEvaluatedKey")
+        if last is None and chain + 1 < self.chains:
+            last = to_item({"pk": f"CHAIN#{chain + 1:02d}", "sk": "SEQ#"})
         return AuditPage(items=[_event(from_item(i)) for i in out.get("Items", [])],
                          cursor=_encode_cursor(last, fingerprint) if last else None)

@@ -27,7 +27,7 @@ def _time_param(request: Any, name: str) -> str | None:
 
 
 @endpoint(bp, "/audit/events", "GET", tag="audit", audit=False, action=access.AUDIT_READ,
-          summary="Audit events of one record or one actor, oldest first (auditors)",
+          summary="Audit events of one record or one actor, oldest first; with neither, the whole trail (auditors)",
           query=(("record_id", "an application or household id, or a payroll month"),
                  ("actor", "a token subject, or system:<task>"),
                  ("from", "earliest time, ISO 8601 UTC (inclusive)"), ("to", "latest time (inclusive prefix)"),

@@ -138,3 +138,23 @@ def test_events_are_found_by_record_and_actor_within_a_time_range(aws: Settings)
     first = trail.find(AuditQuery(record_id="hh-a", limit=3))
     rest = trail.find(AuditQuery(record_id="hh-a", limit=10, cursor=first.cursor))
     assert len(first.items) == 3 and len(rest.items) == 5 and rest.cursor is None
+
+
+def test_without_a_record_or_actor_the_whole_trail_is_read_chain_by_chain(aws: Settings) -> None:
+    # Given 10 events over 3 chains
+    trail = _trail(aws, chains=3)
+    appended = [trail.append(_entry(n)) for n in range(1, 11)]
+    # When they are read 4 at a time with no filter
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = trail.find(AuditQuery(limit=4, cursor=cursor))
+        seen += page.items
+        pages += 1
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    # Then every event comes once, each chain in sequence order
+    assert sorted(e.event_id for e in seen) == sorted(e.event_id for e in appended)
+    assert [(e.chain, e.seq) for e in seen] == sorted((e.chain, e.seq) for e in appended)
+    in_window = trail.find(AuditQuery(since="2026-12-01T09:00:03", until="2026-12-01T09:00:05", limit=100))
+    assert {e.request_id for e in in_window.items} <= {"req-3", "req-4", "req-5"}

@@ -10,10 +10,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -c1-12)
 
+# The Lambda architecture `make package` builds for (README "Deployment package").
+LAMBDA_ARCH ?= x86_64
+
 ROLE ?= mahalla_worker
 SCOPE ?=
 
-.PHONY: help install run test lint typecheck pytest token demo bench agencies synth clean
+.PHONY: help install run test lint typecheck pytest token demo bench agencies synth package clean
 
 help:
 	@echo "make run     - set up and run the registry on the embedded local stack (Ctrl-C stops it)"
@@ -23,6 +26,7 @@ help:
 	@echo "make agencies - run only the agency services (prints their URLs as JSON)"
 	@echo "make bench   - run the benchmarks in bench/ (minutes; figures go in bench/README.md)"
 	@echo "make synth   - synthesise the AWS stack (CDK) into cdk.out/ and lint it with cfn-lint"
+	@echo "make package - build the Lambda layer (dist/layer.zip) and the Chalice app (dist/app, dist/chalice)"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.13 is needed: install it (e.g. 'pyenv install 3.13' or 'apt-get install python3.13') or run make PYTHON=/path/to/python3.13"; exit 1; fi
@@ -63,7 +67,11 @@ bench: install
 	$(BIN)/python -m bench.bench_population 100000
 	$(BIN)/python -m bench.bench_collection 200 4 2000
 	$(BIN)/python -m bench.payroll_bench
+	$(BIN)/python bench/cold_start.py
 	$(BIN)/python -m bench.field_cipher_bench 200000
+
+package: install
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m infra.package --arch $(LAMBDA_ARCH)
 
 synth: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "chalice[cdkv2]==1.34.0" -c constraints.txt
@@ -71,4 +79,4 @@ synth: install
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out dist

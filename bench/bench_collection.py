@@ -14,10 +14,10 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from chalicelib.adapters.agencies import build_agency_clients
 from chalicelib.agency_ports import AccessLogEntry
+from chalicelib.domain.evidence import CollectionRequest, MemberRef
 from chalicelib.services.evidence_collection import collect_evidence
 from devstack.agencies.run import start_all
 from devstack.population import SynthHousehold, evidence_for
@@ -33,22 +33,9 @@ class _CountingLog:
             self.count += len(entries)
 
 
-def _app(h: SynthHousehold, period: str) -> dict[str, Any]:
-    return {
-        "application_id": f"app-{h.household_id}",
-        "period": period,
-        "officer_id": "bench",
-        "members": [
-            {
-                "person_id": p.person_id,
-                "pinfl": p.pinfl,
-                "birth_date": p.birth_date,
-                "sex": p.sex,
-                "relationship": p.relationship,
-            }
-            for p in h.members
-        ],
-    }
+def _app(h: SynthHousehold, period: str) -> CollectionRequest:
+    members = tuple(MemberRef(p.person_id, p.pinfl, p.birth_date, p.sex, p.relationship) for p in h.members)
+    return CollectionRequest(f"app-{h.household_id}", period, "bench", members)
 
 
 def main(n: int, concurrent: int, population: int) -> None:

@@ -1,8 +1,9 @@
 """The agency port: what the registry asks a government agency and what it gets back.
 
 One ``AgencyClient`` per agency (tax, civil registry, ...). A client answers one ``AgencyQuery``
-(the members of one application and the income months) with ``AgencyFacts``: per member, only
-the facts that agency holds; ``None`` means "this agency does not speak about it".
+(the members of one application and the income months) with ``AgencyFacts``
+(``chalicelib.domain.evidence``): per member, only the facts that agency supplies; ``None`` means
+"this agency does not speak about it".
 
 Failures are named so callers can retry or report them by kind:
 - ``AgencyTimeout``: no answer within the client's timeout;
@@ -20,26 +21,15 @@ or a name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-# The agencies the registry asks, in the order collection reports them.
-AGENCY_NAMES = (
-    "tax",
-    "civil_registry",
-    "disability",
-    "cadastre",
-    "traffic_police",
-    "pension_fund",
-    "penitentiary",
-    "labour",
-    "education",
-    "enforcement",
-    "depository",
-    "defence",
-    "local_government",
-)
+from chalicelib.domain.evidence import SUPPLIED, AgencyFacts
+
+# The agencies the registry asks, in the order collection reports them (the facts each supplies:
+# ``chalicelib.domain.evidence.SUPPLIED``).
+AGENCY_NAMES = tuple(SUPPLIED)
 
 
 class AgencyError(Exception):
@@ -91,45 +81,6 @@ class AgencyQuery:
     months: tuple[str, ...]
     on_date: date
     persons: tuple[PersonRef, ...]
-
-
-@dataclass(frozen=True)
-class IncomeFact:
-    month: str
-    source: str
-    amount: int
-
-
-@dataclass
-class PersonFacts:
-    """What one agency says about one person; ``None`` or empty means the agency says nothing."""
-
-    incomes: list[IncomeFact] = field(default_factory=list)
-    alimony_paid: list[tuple[str, int]] = field(default_factory=list)
-    # civil registry
-    birth_date: date | None = None
-    sex: str | None = None
-    death_date: date | None = None
-    parent_pinfls: tuple[str, ...] | None = None
-    # status registries
-    disability: dict[str, Any] | None = None
-    student: dict[str, Any] | None = None
-    military_conscript: bool | None = None
-    detained: bool | None = None
-    job_seeker_registered: bool | None = None
-    employment_sector: str | None = None
-    iron_notebook: bool | None = None
-    # assets (owner is this person)
-    vehicles: list[dict[str, Any]] = field(default_factory=list)
-    real_estate: list[dict[str, Any]] = field(default_factory=list)
-    securities_market_value: int | None = None
-
-
-@dataclass
-class AgencyFacts:
-    agency: str
-    persons: dict[str, PersonFacts] = field(default_factory=dict)  # by person_id
-    not_known: tuple[str, ...] = ()  # person ids the agency has no record of
 
 
 @runtime_checkable

@@ -9,21 +9,33 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.agency_ports import AGENCY_NAMES
 
+LOCAL_STAGE = "local"
 # Local development only: the dev token issuer (devstack.token) signs with this secret. On AWS the
 # tokens come from Cognito and are checked against its JWKS (SPSR_JWKS_URL), never with this value.
 LOCAL_DEV_JWT_SECRET = "spsr-local-dev-secret-not-for-production"  # noqa: S105
 LOCAL_BANK_CALLBACK_SECRETS = "XALQ=spsr-local-bank-secret"
+# What the `local` stage runs with when its environment says nothing. No other stage gets any of it:
+# a deployed stage that lacks one of these answers 503 instead (see ``token_problems``).
+LOCAL_DEFAULTS: dict[str, Any] = {
+    "jwt_secret": LOCAL_DEV_JWT_SECRET,
+    "jwt_issuer": "spsr-local-dev",
+    "jwt_audience": "spsr-api",
+    "bank_callback_secrets": LOCAL_BANK_CALLBACK_SECRETS,
+}
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    stage: str = "local"
+    stage: str = LOCAL_STAGE
+    # True inside a Lambda runtime (AWS_EXECUTION_ENV): such a process is never the `local` stage.
+    on_lambda: bool = False
     region: str = "us-east-1"
     endpoint_url: str | None = None
     registry_table: str = "spsr-registry"
@@ -42,9 +54,10 @@ class Settings(BaseModel):
     max_document_bytes: int = 10 * 1024 * 1024
     document_content_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
     upload_url_seconds: int = 900
-    jwt_secret: str | None = LOCAL_DEV_JWT_SECRET
-    jwt_issuer: str = "spsr-local-dev"
-    jwt_audience: str = "spsr-api"
+    # Token verification: local defaults in LOCAL_DEFAULTS; on AWS the Cognito user pool's.
+    jwt_secret: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
     jwks_url: str | None = None
     page_size_max: int = 100
     # Payroll (chalicelib.services.payroll, statemachines/payroll.asl.json)
@@ -64,9 +77,13 @@ class Settings(BaseModel):
     payroll_debtor_agent: str = "00014"
     bank_url: str | None = None  # the paying bank's file gateway (devstack/bank locally)
     bank_timeout_seconds: float = 10.0
-    # Per-bank callback secrets "BANK=secret;BANK2=secret2". On AWS from Secrets Manager through the env;
-    # the local default is dropped on any other stage (see from_env).
-    bank_callback_secrets: str = LOCAL_BANK_CALLBACK_SECRETS
+    # Per-bank callback secrets. Locally "BANK=secret;BANK2=secret2" in the environment; on a deployed
+    # stage only from Secrets Manager: the secret named by bank_callback_secret_id holds the JSON object
+    # {"BANK_ID": "secret", ...}. Agency credentials likewise: {agency: {...}}.
+    bank_callback_secrets: str | None = None
+    bank_callback_secret_id: str | None = None
+    agency_credentials_secret_id: str | None = None
+    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)  # cache before reading a secret again
     bank_callback_window_seconds: int = Field(default=300, ge=1, le=3600)
     ifms_url: str | None = None  # the treasury's SOAP endpoint (devstack/ifms locally)
     ifms_timeout_seconds: float = 10.0
@@ -78,6 +95,43 @@ class Settings(BaseModel):
     collection_timeout_s: float = 20.0
     # Every agency the rules read; an application is decided only with all of them answered.
     required_agencies: tuple[str, ...] = AGENCY_NAMES
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_defaults(cls, data: Any) -> Any:
+        """The development secrets and issuer exist on the `local` stage only, however Settings is built."""
+        if isinstance(data, dict) and data.get("stage", LOCAL_STAGE) == LOCAL_STAGE and not data.get("on_lambda"):
+            return {**LOCAL_DEFAULTS, **data}
+        return data
+
+    @property
+    def deployed(self) -> bool:
+        """Any stage but `local`, and any process in a Lambda runtime whatever its stage says."""
+        return self.stage != LOCAL_STAGE or self.on_lambda
+
+    def token_problems(self) -> tuple[str, ...]:
+        """The variables a deployed stage lacks, or carries and may not, to verify tokens: names, never values.
+
+        A deployed stage verifies Cognito tokens against the JWKS only; nothing falls back to a local
+        default, and a shared secret is refused outright.
+        """
+        if not self.deployed:
+            return ()
+        problems = [name for name, value in (("SPSR_STAGE", self.stage not in ("", LOCAL_STAGE)),
+                                             ("SPSR_JWKS_URL", self.jwks_url), ("SPSR_JWT_ISSUER", self.jwt_issuer),
+                                             ("SPSR_JWT_AUDIENCE", self.jwt_audience)) if not value]
+        if self.jwt_secret:
+            problems.append("SPSR_JWT_SECRET")
+        return tuple(problems)
+
+    def bank_callback_problems(self) -> tuple[str, ...]:
+        """Why a deployed stage cannot check bank callbacks (variable names), or () if it can."""
+        if not self.deployed:
+            return ()
+        problems = [] if self.bank_callback_secret_id else ["SPSR_BANK_CALLBACK_SECRET_ID"]
+        if self.bank_callback_secrets:  # a secret in plain environment variables is refused outright
+            problems.append("SPSR_BANK_CALLBACK_SECRETS")
+        return tuple(problems)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -112,6 +166,9 @@ class Settings(BaseModel):
             "SPSR_PAYROLL_RECONCILE_ROUNDS": "payroll_reconcile_rounds",
             "SPSR_BANK_URL": "bank_url",
             "SPSR_BANK_CALLBACK_SECRETS": "bank_callback_secrets",
+            "SPSR_BANK_CALLBACK_SECRET_ID": "bank_callback_secret_id",
+            "SPSR_AGENCY_CREDENTIALS_SECRET_ID": "agency_credentials_secret_id",
+            "SPSR_SECRETS_MAX_AGE_SECONDS": "secrets_max_age_seconds",
             "SPSR_BANK_CALLBACK_WINDOW_SECONDS": "bank_callback_window_seconds",
             "SPSR_IFMS_URL": "ifms_url",
             "SPSR_APPLICATION_STATE_MACHINE_ARN": "application_state_machine_arn",
@@ -122,18 +179,19 @@ class Settings(BaseModel):
             if env.get(var):
                 values[field] = env[var]
         values["agency_urls"] = _agency_urls(env, cls.model_fields["required_agencies"].default)
-        if values.get("jwks_url"):
-            # Cognito-signed tokens only: the local shared secret must never be accepted on AWS.
+        # The Lambda runtime sets AWS_EXECUTION_ENV: there a missing SPSR_STAGE is not `local` (a stage
+        # the configuration does not define would otherwise run with the development secrets).
+        values["on_lambda"] = env.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda_")
+        if values["on_lambda"] and "stage" not in values:
+            values["stage"] = ""
+        if values.get("jwks_url") and "jwt_secret" not in values:
+            # Cognito-signed tokens only: the local shared secret is not a default beside a JWKS.
             values["jwt_secret"] = None
-        if values.get("stage", "local") != "local":
-            # Outside local runs the development secrets are never defaults: a deployed stage takes
-            # tokens and bank callbacks only with what its own environment provides.
-            values.setdefault("jwt_secret", None)
-            values.setdefault("bank_callback_secrets", "")
         return cls.model_validate(values)
 
     def bank_secret(self, bank_id: str) -> str | None:
-        for pair in self.bank_callback_secrets.split(";"):
+        """The callback secret of ``bank_id`` from SPSR_BANK_CALLBACK_SECRETS (local runs)."""
+        for pair in (self.bank_callback_secrets or "").split(";"):
             name, _, secret = pair.partition("=")
             if name.strip() == bank_id and secret:
                 return secret.strip()

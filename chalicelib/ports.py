@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
+from chalicelib.domain.decisions import Decision
+from chalicelib.domain.evidence import CollectedEvidence
 from chalicelib.domain.households import ChangeRecord, Household
 from chalicelib.domain.payroll import Instruction, PayrollRun
 
@@ -88,6 +90,10 @@ class UploadTicket:
 
 class DocumentStore(Protocol):
     def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket: ...
+
+    def exists(self, key: str) -> bool:
+        """Has a document been uploaded under ``key``?"""
+        ...
 
 
 class AssignmentRepository(Protocol):
@@ -236,17 +242,22 @@ class Workflow(Protocol):
 
 
 class EvidenceStore(Protocol):
-    def put(self, key: str, document: dict[str, object]) -> None: ...
+    def put(self, key: str, evidence: CollectedEvidence) -> None: ...
 
-    def get(self, key: str) -> dict[str, object]: ...
+    def get(self, key: str) -> CollectedEvidence: ...
 
 
 class DecisionRepository(Protocol):
-    def add(self, application_id: str, attempt: int, record: dict[str, object]) -> dict[str, object]:
+    def add(self, decision: Decision) -> Decision:
         """Stores the decision of an attempt once; returns the stored one (the first, on a retry)."""
         ...
 
-    def latest(self, application_id: str) -> dict[str, object] | None: ...
+    def latest(self, application_id: str) -> Decision | None: ...
+
+    def save_approval(self, decision: Decision) -> bool:
+        """Stores ``decision.approval`` if the stored decision of that attempt still waits for approval;
+        False (nothing written) when it does not."""
+        ...
 
 
 class AccessLogReader(Protocol):
@@ -300,4 +311,20 @@ class FieldCipher(Protocol):
 
     def reveal(self, sealed: str, context: str) -> str:
         """The clear field; fails when the ciphertext or its context was altered."""
+        ...
+
+
+class BankSecrets(Protocol):
+    """Each paying bank's callback secret (Secrets Manager on AWS, the environment locally)."""
+
+    def secret(self, bank_id: str) -> str | None:
+        """The bank's HMAC secret, None for a bank with none; ServiceMisconfigured where none can be read."""
+        ...
+
+
+class AgencyCredentials(Protocol):
+    """The credentials each agency issued the registry ({agency: {name: value}}), never logged."""
+
+    def credentials(self, agency: str) -> dict[str, str]:
+        """The agency's credentials, {} for an agency with none."""
         ...

@@ -169,9 +169,9 @@ def _summary(stack: EmbeddedStack, submitted: list[tuple[str, SynthHousehold]], 
             continue
         decided_at = datetime.fromisoformat(app.history[-1].at)
         seconds.append((decided_at - datetime.fromisoformat(app.created_at)).total_seconds())
-        stored = decisions.latest(app_id) or {}
-        decision: dict[str, Any] = stored.get("decision") or {}  # type: ignore[assignment]
-        granted.update(p for p, r in decision.get("programmes", {}).items() if r["eligible"])
+        stored = decisions.latest(app_id)
+        decision: dict[str, Any] = stored.outcome.to_dict() if stored else {}
+        granted.update(stored.eligible if stored else ())
         # The rules applied to what the agencies hold for this family must give the stored decision.
         expected = assess({**evidence_for(h, app.cycle_month), "programmes": list(app.programmes)})["decision"]
         if expected == decision:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from chalicelib.agency_ports import AccessLogEntry, AgencyError, AgencyFacts, AgencyQuery
+from chalicelib.agency_ports import AccessLogEntry, AgencyError, AgencyQuery
+from chalicelib.domain.evidence import AgencyFacts
 
 
 class InMemoryAccessLog:

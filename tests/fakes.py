@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.domain.applications import Application
+from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.evidence import CollectedEvidence
 from chalicelib.domain.households import ChangeRecord, Household, bank_context
 from chalicelib.ports import ApplicationQuery, Page, UploadTicket
 from devstack.local_kms import InMemoryKms
@@ -114,11 +116,59 @@ class FakeApplications:
 class FakeDocumentStore:
     def __init__(self) -> None:
         self.tickets: list[tuple[str, str, int]] = []
+        self.uploaded: set[str] = set()  # keys a client has uploaded to
 
     def upload_ticket(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadTicket:
         self.tickets.append((key, content_type, max_bytes))
         return UploadTicket(url="https://uploads.example/" + key, fields={"key": key}, expires_in=expires_in)
 
+    def exists(self, key: str) -> bool:
+        return key in self.uploaded
+
+
+class FakeDecisions:
+    """Decisions by (application, attempt), written once; only a pending approval is updated."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, int], Decision] = {}
+
+    def add(self, decision: Decision) -> Decision:
+        return self.items.setdefault((decision.application_id, decision.attempt), decision)
+
+    def latest(self, application_id: str) -> Decision | None:
+        mine = [d for (a, _), d in sorted(self.items.items()) if a == application_id]
+        return mine[-1] if mine else None
+
+    def save_approval(self, decision: Decision) -> bool:
+        key = (decision.application_id, decision.attempt)
+        if key not in self.items or self.items[key].approval.status != "pending":
+            return False
+        self.items[key] = replace(self.items[key], approval=decision.approval)
+        return True
+
+
+class FakeEvidenceStore:
+    def __init__(self) -> None:
+        self.items: dict[str, CollectedEvidence] = {}
+
+    def put(self, key: str, evidence: CollectedEvidence) -> None:
+        self.items[key] = evidence
+
+    def get(self, key: str) -> CollectedEvidence:
+        return self.items[key]
+
+
+class FakeWorkflow:
+    """Records the runs started, by name (a name starts once)."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, dict[str, object]] = {}
+
+    def start(self, name: str, payload: dict[str, object]) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = payload
+        return True
 
 def fake_cipher() -> EnvelopeCipher:
     return EnvelopeCipher(InMemoryKms(), "alias/spsr-test-data")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.applications import Application, DocumentRef, ManualEvidence, StatusChange
+from chalicelib.domain.applications import Application, DocumentRef, StatusChange
+from chalicelib.domain.decisions import Approval, Decision, ManualFactsUsed, Outcome
+from chalicelib.domain.evidence import IncomeFact, ManualEvidence, PersonFacts
 from chalicelib.domain.households import (
     Address,
     BankAccount,
@@ -69,7 +71,54 @@ def change_from(d: dict[str, Any]) -> ChangeRecord:
 def application_to(a: Application) -> dict[str, Any]:
     out: dict[str, Any] = as_plain(a)
     out["reference"] = a.reference
+    out["manual_evidence"] = [manual_to(m) for m in a.manual_evidence]
     return out
+
+
+def person_facts_to(f: PersonFacts) -> dict[str, Any]:
+    """Only the facts stated (see ``PersonFacts.given``)."""
+    return {name: as_plain(getattr(f, name)) for name in f.given()}
+
+
+def person_facts_from(d: dict[str, Any]) -> PersonFacts:
+    fields = dict(d)
+    fields["incomes"] = [IncomeFact(str(i["month"]), str(i["source"]), int(i["amount"])) for i in d.get("incomes", [])]
+    fields["alimony_paid"] = [(str(m), int(amount)) for m, amount in d.get("alimony_paid", [])]
+    for name in ("birth_date", "death_date"):
+        if d.get(name):
+            fields[name] = date.fromisoformat(d[name])
+    if d.get("parent_pinfls") is not None:
+        fields["parent_pinfls"] = tuple(d["parent_pinfls"])
+    return PersonFacts(**fields)
+
+
+def manual_to(m: ManualEvidence) -> dict[str, Any]:
+    return {"agency": m.agency, "facts": {pid: person_facts_to(f) for pid, f in m.facts.items()},
+            "justification": m.justification, "document_id": m.document_id, "entered_by": m.entered_by,
+            "entered_role": m.entered_role, "entered_at": m.entered_at}
+
+
+def manual_from(d: dict[str, Any]) -> ManualEvidence:
+    return ManualEvidence(agency=d["agency"], facts={pid: person_facts_from(f) for pid, f in d["facts"].items()},
+                          justification=d["justification"], document_id=d["document_id"],
+                          entered_by=d["entered_by"], entered_role=d["entered_role"], entered_at=d["entered_at"])
+
+
+def decision_to(d: Decision) -> dict[str, Any]:
+    """The stored decision record (the API shows it with ``Decision.explained()`` as the explanation)."""
+    return {"application_id": d.application_id, "attempt": d.attempt, "decision": d.outcome.to_dict(),
+            "explanation": dict(d.explanation), "rules_version": d.rules_version, "evidence_key": d.evidence_key,
+            "decided_at": d.decided_at, "manual_evidence": [as_plain(m) for m in d.manual_evidence],
+            "approval": as_plain(d.approval)}
+
+
+def decision_from(d: dict[str, Any]) -> Decision:
+    return Decision(application_id=d["application_id"], attempt=int(d["attempt"]),
+                    outcome=Outcome.from_dict(d["decision"]), explanation=d.get("explanation") or {},
+                    rules_version=str(d["rules_version"]), evidence_key=str(d["evidence_key"]),
+                    decided_at=str(d["decided_at"]),
+                    manual_evidence=tuple(ManualFactsUsed(**m) for m in d.get("manual_evidence", [])),
+                    approval=Approval(**d.get("approval", {})))
 
 
 def application_from(d: dict[str, Any]) -> Application:
@@ -92,5 +141,5 @@ def application_from(d: dict[str, Any]) -> Application:
         version=int(d["version"]),
         due_date=d.get("due_date", ""),
         attempt=int(d.get("attempt", 1)),
-        manual_evidence=tuple(ManualEvidence(**m) for m in d.get("manual_evidence", [])),
+        manual_evidence=tuple(manual_from(m) for m in d.get("manual_evidence", [])),
     )

@@ -23,6 +23,7 @@ from chalicelib.adapters import codec
 from chalicelib.agency_ports import AccessLogEntry
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
+from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.households import ChangeRecord, Household, as_plain, bank_context
 from chalicelib.ports import ApplicationQuery, FieldCipher, Page
@@ -439,25 +440,30 @@ class DynamoNotificationLog:
 
 
 class DynamoDecisionRepository:
-    """Decisions beside their application (pk ``APP#<id>``, sk ``DECISION#<attempt>``), written once."""
+    """Decisions beside their application (pk ``APP#<id>``, sk ``DECISION#<attempt>``), written once;
+    only a pending approval is ever updated, conditionally."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
         self._table = table
 
-    def add(self, application_id: str, attempt: int, record: dict[str, object]) -> dict[str, object]:
-        key = {"pk": f"APP#{application_id}", "sk": f"DECISION#{attempt:04d}"}
+    @staticmethod
+    def _key(application_id: str, attempt: int) -> dict[str, Any]:
+        return {"pk": f"APP#{application_id}", "sk": f"DECISION#{attempt:04d}"}
+
+    def add(self, decision: Decision) -> Decision:
+        key = self._key(decision.application_id, decision.attempt)
         try:
-            self._db.put_item(TableName=self._table, Item=to_item({**key, **record}),
+            self._db.put_item(TableName=self._table, Item=to_item({**key, **codec.decision_to(decision)}),
                               ConditionExpression="attribute_not_exists(pk)")
-            return record
+            return decision
         except ClientError as err:
             if not _is_condition_failure(err):
                 raise
         stored = from_item(self._db.get_item(TableName=self._table, Key=to_item(key), ConsistentRead=True)["Item"])
-        return {k: v for k, v in stored.items() if k not in ("pk", "sk")}
+        return codec.decision_from(stored)
 
-    def latest(self, application_id: str) -> dict[str, object] | None:
+    def latest(self, application_id: str) -> Decision | None:
         out = self._db.query(TableName=self._table, ScanIndexForward=False, Limit=1, ConsistentRead=True,
                              KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
                              ExpressionAttributeValues=to_item({":pk": f"APP#{application_id}",
@@ -465,7 +471,20 @@ class DynamoDecisionRepository:
         items = out.get("Items", [])
         if not items:
             return None
-        return {k: v for k, v in from_item(items[0]).items() if k not in ("pk", "sk")}
+        return codec.decision_from({"application_id": application_id, **from_item(items[0])})
+
+    def save_approval(self, decision: Decision) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=to_item(self._key(decision.application_id, decision.attempt)),
+                UpdateExpression="SET approval = :a", ConditionExpression="approval.#s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item({":a": as_plain(decision.approval), ":pending": "pending"}))
+            return True
+        except ClientError as err:
+            if _is_condition_failure(err):
+                return False
+            raise
 
 
 class DynamoAccessLog:

@@ -2,7 +2,8 @@
 
 Claims read (see README "Access"): ``sub``, ``custom:role`` (or ``role``) and ``custom:scope``
 (or ``scope``). A token that fails any check is refused with one message; why it failed is not
-told to the caller.
+told to the caller. A deployed stage whose token settings are incomplete gets ``UnconfiguredVerifier``:
+every token is refused with 503 ``service_misconfigured``, nothing falls back to the local secret.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from typing import Any
 import jwt
 
 from chalicelib.domain.access import ROLES, SCOPE_LEVEL, Principal
-from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.errors import ServiceMisconfigured, Unauthorized
+
+
+class UnconfiguredVerifier:
+    """Stands in for the verifier where the stage lacks what verification needs: 503 for every token."""
+
+    def verify(self, authorization: str | None) -> Principal:
+        raise ServiceMisconfigured()
 
 
 class JwtVerifier:

@@ -9,8 +9,15 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.api import examples
 from chalicelib.api.http import endpoint, int_param, query_param
-from chalicelib.api.schemas import ApplicationIn, DocumentUploadIn, ManualEvidenceIn, RerunIn
-from chalicelib.api.views import application_view
+from chalicelib.api.schemas import (
+    ApplicationIn,
+    DocumentUploadIn,
+    ManualEvidenceIn,
+    RerunIn,
+    SecondOfficerApprovalIn,
+    SecondOfficerRejectionIn,
+)
+from chalicelib.api.views import application_view, decision_view
 from chalicelib.domain import access
 from chalicelib.domain.applications import STATUSES
 from chalicelib.domain.errors import ValidationFailed
@@ -91,7 +98,7 @@ def _is_month(value: str) -> bool:
           summary="The latest decision with its explanation (reasons, figures, parameters and rules version)",
           action=access.DECISION_READ)
 def get_decision(request: Any, principal: Any, body: None, application_id: str) -> dict[str, Any]:
-    return bootstrap.services().applications.decision(principal, application_id)
+    return decision_view(*bootstrap.services().applications.decision(principal, application_id))
 
 
 @endpoint(bp, "/applications/{application_id}/access-log", "GET", tag="applications",
@@ -111,12 +118,42 @@ def rerun_collection(request: Any, principal: Any, body: RerunIn, application_id
 
 
 @endpoint(bp, "/applications/{application_id}/evidence", "POST", tag="applications", status=202,
-          summary="Enter an unavailable agency's facts by hand, with a justification; the decision follows",
-          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE, responses={409: "the application is not in review"},
+          summary="Staff enter an unavailable agency's facts by hand (only the facts it supplies), with a "
+                  "justification and an uploaded document; the decision follows",
+          body=ManualEvidenceIn, example=examples.MANUAL_EVIDENCE,
+          responses={400: "a fact the agency does not supply (field_not_supplied_by_agency), an unknown member "
+                          "or document", 403: "not staff", 409: "the application is not in review"},
           action=access.EVIDENCE_MANUAL)
 def enter_evidence(request: Any, principal: Any, body: ManualEvidenceIn, application_id: str) -> dict[str, Any]:
     app = bootstrap.services().applications.enter_evidence(
-        principal, application_id, body.agency, body.fragment.model_dump(exclude_none=True), body.justification)
+        principal, application_id, body.agency, [(m.id, m.to_domain()) for m in body.members],
+        body.justification, body.document_id)
+    return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
+
+
+@endpoint(bp, "/applications/{application_id}/decision/approve", "POST", tag="applications",
+          summary="A second officer approves an eligible decision resting on facts entered by hand: "
+                  "assignments and SMS follow",
+          body=SecondOfficerApprovalIn, example=examples.DECISION_APPROVAL,
+          responses={403: "not a pension fund officer or district admin, or the officer who entered the facts",
+                     409: "the application is not awaiting approval"},
+          action=access.DECISION_APPROVE)
+def approve_decision(request: Any, principal: Any, body: SecondOfficerApprovalIn,
+                     application_id: str) -> dict[str, Any]:
+    app = bootstrap.services().workflow.approve(principal, application_id, body.note)
+    return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
+
+
+@endpoint(bp, "/applications/{application_id}/decision/reject", "POST", tag="applications",
+          summary="A second officer rejects an eligible decision resting on facts entered by hand: "
+                  "the application returns to review and those facts are set aside",
+          body=SecondOfficerRejectionIn, example=examples.DECISION_REJECTION,
+          responses={403: "not a pension fund officer or district admin, or the officer who entered the facts",
+                     409: "the application is not awaiting approval"},
+          action=access.DECISION_APPROVE)
+def reject_decision(request: Any, principal: Any, body: SecondOfficerRejectionIn,
+                    application_id: str) -> dict[str, Any]:
+    app = bootstrap.services().workflow.reject(principal, application_id, body.reason)
     return {"application_id": app.application_id, "attempt": app.attempt, "status": app.status}
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib import bootstrap
 from chalicelib.api import examples
 from chalicelib.api.http import endpoint
 from chalicelib.api.schemas import AssessmentPreviewIn
 from chalicelib.domain import access
-from chalicelib.services.assessment import assess
 
 bp = Blueprint(__name__)
 
@@ -19,4 +19,4 @@ bp = Blueprint(__name__)
           example=examples.ASSESSMENT_PREVIEW, action=access.ASSESSMENT_PREVIEW, audit=False,
           summary="Decide and explain an evidence document (assessment.schema.json) without storing anything")
 def preview_assessment(request: Any, principal: Any, body: AssessmentPreviewIn) -> dict[str, Any]:
-    return assess(body.evidence)
+    return bootstrap.services().assess(body.evidence)

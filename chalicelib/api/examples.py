@@ -57,12 +57,17 @@ RERUN: dict[str, Any] = {"note": "the tax authority's service is back"}
 
 MANUAL_EVIDENCE: dict[str, Any] = {
     "agency": "tax",
-    "fragment": {"members": [{"id": "p-0000001-01", "income": [
+    "members": [{"id": "p-0000001-01", "employment_sector": "non_state", "incomes": [
         {"month": "2026-09", "source": "salary", "amount": 2_400_000},
         {"month": "2026-10", "source": "salary", "amount": 2_400_000},
-        {"month": "2026-11", "source": "salary", "amount": 2_400_000}]}]},
+        {"month": "2026-11", "source": "salary", "amount": 2_400_000}]}],
     "justification": "salary statement from the employer, seen at the mahalla office",
+    "document_id": "doc-3f2a9c1e7b",
 }
+
+DECISION_APPROVAL: dict[str, Any] = {"note": "salary statement checked against the employer's register"}
+
+DECISION_REJECTION: dict[str, Any] = {"reason": "the statement is not signed by the employer"}
 
 ASSESSMENT_PREVIEW: dict[str, Any] = {"evidence": {
     "period": "2026-12",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,9 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import bootstrap
 from chalicelib.api.http import endpoint
 from chalicelib.domain import access
-from chalicelib.services.payroll import run_view
+
+if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.payroll import PayrollRun
 
 bp = Blueprint(__name__)
+
+
+def run_view(run: PayrollRun, principal: Principal | None = None) -> dict[str, Any]:
+    # The payroll service module (ISO 20022 files, lxml) is loaded by the first payroll call, so the
+    # other routes' cold start does not pay for it.
+    from chalicelib.services.payroll import run_view as view
+
+    return view(run, principal)
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 

@@ -11,11 +11,11 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
+from chalicelib.domain.evidence import IncomeFact, PersonFacts
 from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
 from chalicelib.domain.identifiers import is_luhn_valid, is_well_formed_pinfl
 
@@ -31,6 +31,8 @@ def _pinfl(value: str) -> str:
 
 
 def _phone(value: str) -> str:
+    import phonenumbers  # its metadata is loaded by the first phone number, not by the API's cold start
+
     try:
         number = phonenumbers.parse(value, "UZ")
     except phonenumbers.NumberParseException:
@@ -202,44 +204,87 @@ class IncomeIn(Strict):
     month: Month
     source: Literal["salary", "entrepreneurial", "property", "pension", "benefit", "alimony_received",
                     "unemployment_benefit", "public_works", "securities", "sp_benefit"]
-    amount: int = Field(ge=0)
+    amount: int = Field(ge=0, le=10**15)
 
 
 class AlimonyIn(Strict):
     month: Month
-    amount: int = Field(ge=0)
+    amount: int = Field(ge=0, le=10**15)
 
 
-class MemberFactsIn(Strict):
-    """An agency's facts about one member, in the evidence document's terms (see assessment.schema.json)."""
+class DisabilityIn(Strict):
+    group: Literal[1, 2, 3]
+    until: date | None = None
+    condition_code: str | None = Field(default=None, max_length=20)
+
+
+class StudentIn(Strict):
+    kind: Literal["university", "college", "technical", "lyceum", "vocational", "school"]
+    full_time: bool = True
+
+
+class VehicleIn(Strict):
+    type: Literal["passenger", "truck", "bus", "motorcycle", "tractor", "trailer"]
+    manufactured_year: int = Field(ge=1900, le=9999)
+    adapted_for_disability: bool = False
+
+
+class RealEstateIn(Strict):
+    kind: Literal["dwelling", "non_residential", "land"]
+
+
+class PersonFactsIn(Strict):
+    """One agency's facts about one member, named as the connectors name them (``PersonFacts``);
+    the service accepts only those the named agency supplies."""
 
     id: str = Field(min_length=1, max_length=64)
-    income: list[IncomeIn] | None = None
-    alimony_paid: list[AlimonyIn] | None = None
-    disability: dict[str, Any] | None = None
-    student: dict[str, Any] | None = None
+    incomes: list[IncomeIn] | None = Field(default=None, max_length=120)
+    alimony_paid: list[AlimonyIn] | None = Field(default=None, max_length=12)
+    birth_date: date | None = None
+    sex: Literal["M", "F"] | None = None
+    death_date: date | None = None
+    parent_pinfls: list[Pinfl] | None = Field(default=None, max_length=2)
+    disability: DisabilityIn | None = None
+    student: StudentIn | None = None
     military_conscript: bool | None = None
     detained: bool | None = None
     job_seeker_registered: bool | None = None
     employment_sector: Literal["state", "non_state", "none"] | None = None
-
-
-class AssetsIn(Strict):
-    vehicles: list[dict[str, Any]] | None = None
-    real_estate: list[dict[str, Any]] | None = None
-    securities_market_value: int | None = Field(default=None, ge=0)
-
-
-class EvidenceFragmentIn(Strict):
-    members: list[MemberFactsIn] = Field(default_factory=list, max_length=40)
-    assets: AssetsIn | None = None
     iron_notebook: bool | None = None
+    vehicles: list[VehicleIn] | None = Field(default=None, max_length=20)
+    real_estate: list[RealEstateIn] | None = Field(default=None, max_length=20)
+    securities_market_value: int | None = Field(default=None, ge=0, le=10**15)
+
+    def to_domain(self) -> PersonFacts:
+        def items(rows: list[Any] | None) -> list[dict[str, Any]]:
+            return [r.model_dump() for r in rows or []]
+
+        return PersonFacts(
+            incomes=[IncomeFact(i.month, i.source, i.amount) for i in self.incomes or []],
+            alimony_paid=[(a.month, a.amount) for a in self.alimony_paid or []],
+            birth_date=self.birth_date, sex=self.sex, death_date=self.death_date,
+            parent_pinfls=tuple(self.parent_pinfls) if self.parent_pinfls is not None else None,
+            disability=self.disability.model_dump(exclude_none=True, mode="json") if self.disability else None,
+            student=self.student.model_dump() if self.student else None,
+            military_conscript=self.military_conscript, detained=self.detained,
+            job_seeker_registered=self.job_seeker_registered, employment_sector=self.employment_sector,
+            iron_notebook=self.iron_notebook, vehicles=items(self.vehicles), real_estate=items(self.real_estate),
+            securities_market_value=self.securities_market_value)
 
 
 class ManualEvidenceIn(Strict):
     agency: AGENCIES
-    fragment: EvidenceFragmentIn
+    members: list[PersonFactsIn] = Field(min_length=1, max_length=40)
     justification: str = Field(min_length=10, max_length=1000)
+    document_id: str = Field(min_length=1, max_length=64)
+
+
+class SecondOfficerApprovalIn(Strict):
+    note: str | None = Field(default=None, max_length=500)
+
+
+class SecondOfficerRejectionIn(Strict):
+    reason: str = Field(min_length=10, max_length=1000)
 
 
 class RerunIn(Strict):

@@ -6,14 +6,19 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib import bootstrap
 from chalicelib.api import openapi
 from chalicelib.api.http import endpoint
+from chalicelib.domain.errors import ServiceMisconfigured
 
 bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/health", "GET", summary="Liveness", tag="system", public=True)
 def health(request: Any, principal: Any, body: None) -> dict[str, Any]:
+    # A deployed stage that cannot verify tokens is not healthy: 503, so a deployment check sees it.
+    if bootstrap.services().settings.token_problems():
+        raise ServiceMisconfigured()
     return {"status": "ok"}
 
 

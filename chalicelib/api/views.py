@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.adapters import codec
 from chalicelib.domain.applications import Application
+from chalicelib.domain.decisions import Decision
 from chalicelib.domain.households import ChangeRecord, Household, as_plain, mask_number
 
 
@@ -27,3 +28,9 @@ def change_view(c: ChangeRecord) -> dict[str, Any]:
         if isinstance(bank, dict) and bank.get("number"):
             bank["number"] = mask_number(bank["number"])  # records are stored masked; older ones too
     return out
+
+
+def decision_view(a: Application, d: Decision) -> dict[str, Any]:
+    """The stored decision, its explanation naming who entered facts by hand and who approved."""
+    return {"application_id": a.application_id, "status": a.status, **codec.decision_to(d),
+            "explanation": d.explained()}

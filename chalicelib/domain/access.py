@@ -120,6 +120,10 @@ ACTIONS: tuple[Action, ...] = (
     EVIDENCE_MANUAL := Action("evidence.manual", Kind.RECORD, "enter an agency's facts by hand", _WRITERS),
     DECISION_READ := Action("decision.read", Kind.RECORD, "read an application's decision and its explanation",
                             {**_READERS, **_CITIZEN}),
+    DECISION_APPROVE := Action("decision.approve", Kind.RECORD,
+                               "approve or reject a decision made eligible by facts entered by hand "
+                               "(a second officer, not the one who entered them)",
+                               {"pension_fund_officer": S, "district_admin": S}),
     ACCESS_LOG_READ := Action("access_log.read", Kind.RECORD, "read the agency queries made for an application",
                               _READERS),
     PAYMENT_READ := Action("payment.read", Kind.RECORD, "read a household's payments",

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.evidence import CollectionRequest, ManualEvidence, MemberRef
 from chalicelib.domain.households import Address, Member
 
 PROGRAMMES = ("child_allowance", "material_assistance", "disabled_child_caregiver", "maternity_non_state")
 CHANNELS = ("mahalla", "pension_fund", "portal", "mobile")
-STATUSES = ("submitted", "collecting", "assessed", "assigned", "rejected", "needs_review", "withdrawn")
+STATUSES = ("submitted", "collecting", "assessed", "awaiting_approval", "assigned", "rejected", "needs_review",
+            "withdrawn")
 DOCUMENT_KINDS = ("id_document", "birth_certificate", "disability_certificate", "income_statement", "other")
 
 # Which status may follow which. Final states (assigned, rejected, withdrawn) have no successor.
+# An eligible decision that rests on facts staff entered by hand waits in awaiting_approval for a
+# second officer: approved, it goes on to assigned; rejected, back to needs_review.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "submitted": ("collecting", "needs_review", "withdrawn"),
     "collecting": ("assessed", "needs_review", "withdrawn"),
     "needs_review": ("collecting", "assessed", "withdrawn"),
-    "assessed": ("assigned", "rejected", "needs_review"),
+    "assessed": ("assigned", "rejected", "needs_review", "awaiting_approval"),
+    "awaiting_approval": ("assigned", "needs_review", "withdrawn"),
     "assigned": (),
     "rejected": (),
     "withdrawn": (),
@@ -53,21 +57,6 @@ class DocumentRef:
 
 
 @dataclass(frozen=True)
-class ManualEvidence:
-    """Facts staff entered by hand for an agency that could not answer, with their justification.
-
-    ``fragment`` has the shape of the evidence document (members by id with their fields, assets,
-    iron_notebook) and is merged over what the agencies returned.
-    """
-
-    agency: str
-    fragment: dict[str, Any]
-    justification: str
-    entered_by: str
-    entered_at: str
-
-
-@dataclass(frozen=True)
 class Application:
     application_id: str
     household_id: str
@@ -86,6 +75,13 @@ class Application:
     due_date: str = ""  # the decision is due by this date (3 Uzbek working days after receipt)
     attempt: int = 1  # the workflow run deciding it; staff re-runs add one
     manual_evidence: tuple[ManualEvidence, ...] = field(default_factory=tuple)
+
+    def collection_request(self) -> CollectionRequest:
+        """What evidence collection asks the agencies about this application."""
+        return CollectionRequest(
+            application_id=self.application_id, period=self.cycle_month, officer_id=self.created_by,
+            members=tuple(MemberRef(m.person_id, m.pinfl, m.birth_date, m.sex, m.relationship) for m in self.members),
+            programmes=self.programmes)
 
     @property
     def decided(self) -> bool:

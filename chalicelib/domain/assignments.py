@@ -9,9 +9,9 @@ in the first month. Amounts are whole som.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.domain import months
+from chalicelib.domain.decisions import Outcome
 
 STATUSES = ("active", "suspended", "ended")
 
@@ -47,23 +47,23 @@ class Assignment:
 
 
 def from_decision(*, application_id: str, household_id: str, beneficiary_person_id: str,
-                  decision: dict[str, Any], rules_version: str, decision_month: str, decided_at: str,
+                  decision: Outcome, rules_version: str, decision_month: str, decided_at: str,
                   region_code: str, district_code: str, mahalla_code: str) -> list[Assignment]:
-    """One assignment per eligible programme of the decision (assessment.schema.json's shape)."""
+    """One assignment per eligible programme of the decision."""
     first = months.add(decision_month, 1)
     out = []
-    for programme, result in sorted(decision["programmes"].items()):
-        if not result["eligible"]:
+    for programme, result in sorted(decision.programmes.items()):
+        if not result.eligible:
             continue
-        paid_months = int(result["months"])
-        lump_sum = int(result["lump_sum"])
+        paid_months = result.months
+        lump_sum = result.lump_sum
         if paid_months <= 0 and lump_sum <= 0:
             continue
         last = months.add(first, max(paid_months, 1) - 1)
         out.append(Assignment(
             assignment_id=f"{application_id}:{programme}", application_id=application_id,
             household_id=household_id, beneficiary_person_id=beneficiary_person_id, programme=programme,
-            monthly_amount=int(result["monthly_amount"]), months=paid_months, lump_sum=lump_sum,
+            monthly_amount=result.monthly_amount, months=paid_months, lump_sum=lump_sum,
             first_month=first, last_month=last, rules_version=rules_version, region_code=region_code,
             district_code=district_code, mahalla_code=mahalla_code, decided_at=decided_at,
         ))

@@ -48,3 +48,17 @@ class NotFound(SpsrError):
 class Conflict(SpsrError):
     code = "conflict"
     status = 409
+
+
+class ServiceMisconfigured(SpsrError):
+    """The deployment lacks a setting or secret it needs (or carries one it may not): 503, never a fallback.
+
+    The message tells the caller nothing about the configuration; what is missing is logged by name.
+    """
+
+    code = "service_misconfigured"
+    status = 503
+
+    def __init__(self, message: str = "the service is not configured to answer this request; the operators "
+                                      "have been told", field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field, code)

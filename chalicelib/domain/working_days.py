@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 DECISION_WORKING_DAYS = 3
 
 
 @lru_cache(maxsize=8)
 def _calendar(year: int) -> holidays.HolidayBase:
+    import holidays  # its calendars take tens of ms to import: not on the API's cold start
+
     return holidays.country_holidays("UZ", years=range(year - 1, year + 2))
 
 

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from chalicelib.config import Settings
 from chalicelib.domain import access, geography, months
 from chalicelib.domain.access import Action, Principal, Target, authorize, reach
-from chalicelib.domain.applications import Application, DocumentRef, ManualEvidence, StatusChange
+from chalicelib.domain.applications import Application, DocumentRef, StatusChange
 from chalicelib.domain.applications import cycle_month as domain_cycle_month
+from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.evidence import ManualEvidence, PersonFacts, unsupplied
 from chalicelib.ports import (
     AccessLogReader,
     ApplicationQuery,
@@ -106,13 +108,13 @@ class ApplicationService:
         return ref, ticket
 
 
-    def decision(self, principal: Principal, application_id: str) -> dict[str, object]:
+    def decision(self, principal: Principal, application_id: str) -> tuple[Application, Decision]:
         """The latest decision with its explanation, for staff and the grievance officer."""
         app = self.get(principal, application_id, access.DECISION_READ)
         stored = self._decisions.latest(app.application_id) if self._decisions else None
         if stored is None:
             raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
-        return {"application_id": app.application_id, "status": app.status, **stored}
+        return app, stored
 
     def access_log(self, principal: Principal, application_id: str) -> Sequence[dict[str, Any]]:
         """Which agency was asked about which member, when, on whose behalf, with what outcome."""
@@ -124,19 +126,55 @@ class ApplicationService:
         app = self.get(principal, application_id, access.EVIDENCE_COLLECT)
         return self._restart(principal, app, note)
 
-    def enter_evidence(self, principal: Principal, application_id: str, agency: str, fragment: dict[str, Any],
-                       justification: str) -> Application:
-        """Staff enter an unavailable agency's facts by hand, with a justification, and decide again."""
+    def enter_evidence(self, principal: Principal, application_id: str, agency: str,
+                       facts: Sequence[tuple[str, PersonFacts]], justification: str, document_id: str) -> Application:
+        """Staff enter an unavailable agency's facts by hand and decide again.
+
+        Only staff (the access table's ``evidence.manual``); only the facts ``agency`` supplies
+        (``domain.evidence.SUPPLIED``), per member of the application, for the income months of its
+        cycle; with a justification and a document uploaded to this application. Nothing is
+        stored unless every check passes. An eligible decision resting on these facts waits for a
+        second officer (``WorkflowService.approve``).
+        """
         app = self.get(principal, application_id, access.EVIDENCE_MANUAL)
+        if app.status != "needs_review":
+            raise Conflict(f"application {app.application_id} is {app.status}; facts are entered for one in review",
+                           field="status", code="invalid_transition")
         known = {m.person_id for m in app.members}
-        for i, member in enumerate(fragment.get("members", [])):
-            if member.get("id") not in known:
-                raise ValidationFailed("not a member of this application", field=f"fragment.members[{i}].id",
-                                       code="unknown_member")
-        manual = ManualEvidence(agency=agency, fragment=fragment, justification=justification,
-                                entered_by=principal.subject, entered_at=self._now())
+        window = {months.add(app.cycle_month, k) for k in (-3, -2, -1)}
+        by_person: dict[str, PersonFacts] = {}
+        for i, (person_id, person_facts) in enumerate(facts):
+            where = f"members[{i}]"
+            if person_id not in known:
+                raise ValidationFailed("not a member of this application", field=f"{where}.id", code="unknown_member")
+            if person_id in by_person:
+                raise ValidationFailed("a member is named once", field=f"{where}.id", code="duplicate_member")
+            wrong = unsupplied(agency, person_facts)
+            if wrong is not None:
+                raise ValidationFailed(f"{agency} does not supply {wrong}", field=f"{where}.{wrong}",
+                                       code="field_not_supplied_by_agency")
+            rows = [("incomes", r.month) for r in person_facts.incomes] + \
+                [("alimony_paid", m) for m, _ in person_facts.alimony_paid]
+            for k, (kind, month) in enumerate(rows):
+                if month not in window:
+                    index = k if kind == "incomes" else k - len(person_facts.incomes)
+                    raise ValidationFailed(f"income is read for {', '.join(sorted(window))} only",
+                                           field=f"{where}.{kind}[{index}].month", code="month_outside_window")
+            # assets belong to the member they are entered for, whatever the request says
+            by_person[person_id] = replace(
+                person_facts, vehicles=[{**v, "owner_id": person_id} for v in person_facts.vehicles],
+                real_estate=[{**e, "owner_id": person_id} for e in person_facts.real_estate])
+        document = next((d for d in app.documents if d.document_id == document_id), None)
+        if document is None:
+            raise ValidationFailed("not a document of this application (upload it first)", field="document_id",
+                                   code="unknown_document")
+        if not self._documents.exists(document.s3_key):
+            raise ValidationFailed("the document has not been uploaded yet", field="document_id",
+                                   code="document_not_uploaded")
+        manual = ManualEvidence(agency=agency, facts=by_person, justification=justification, document_id=document_id,
+                                entered_by=principal.subject, entered_role=principal.role, entered_at=self._now())
         app = replace(app, manual_evidence=(*[m for m in app.manual_evidence if m.agency != agency], manual))
-        return self._restart(principal, app, f"{agency} entered by hand: {justification}")
+        return self._restart(principal, app, f"{agency} entered by hand from document {document_id}")
 
     def _restart(self, principal: Principal, app: Application, note: str) -> Application:
         if app.status != "needs_review":

@@ -1,10 +1,17 @@
 """Collect the evidence of one application from the government agencies, concurrently.
 
-``collect_evidence(application, agencies, access_log)`` asks every agency about every member at
-once (one thread per agency), retries an agency that fails, and merges the answers into the
-``evidence`` document of assessment.schema.json. It never raises for an agency's failure: an
-agency still failing after its retries is listed in ``missing_sources`` with the failure kind
-(timeout, unavailable, malformed_answer, client_error, deadline) and its facts are simply absent.
+``collect_evidence(request, agencies, access_log)`` asks every agency about every member of a
+``CollectionRequest`` at once (one thread per agency), retries an agency that fails, and merges the
+answers into the ``evidence`` document of assessment.schema.json. It never raises for an agency's
+failure: an agency still failing after its retries is listed in ``missing_sources`` with the failure
+kind (timeout, unavailable, malformed_answer, client_error, deadline; ``not_configured`` for a
+required agency without a connector) and its facts are simply absent. An answer that states a fact
+its agency does not supply (``domain.evidence.SUPPLIED``) is a connector defect: ``client_error``.
+
+Facts staff entered by hand (``manual``, one ``AgencyFacts`` per agency) stand in for an agency
+only where it is missing (for the civil registry also for the members it does not know); where
+the agency answered, its own answer wins. ``CollectionResult.manual_used`` names the agencies
+whose manual facts went into the evidence.
 The caller decides what an incomplete collection means (the default rule set must not decide on
 missing income, so the workflow should hold or retry the application).
 
@@ -42,29 +49,19 @@ from chalicelib.agency_ports import (
     AccessLogPort,
     AgencyClient,
     AgencyError,
-    AgencyFacts,
     AgencyQuery,
-    IncomeFact,
-    PersonFacts,
     PersonRef,
 )
-from chalicelib.domain.errors import ValidationFailed
-
-
-@dataclass(frozen=True)
-class MissingSource:
-    agency: str
-    kind: str  # timeout | unavailable | malformed_answer | client_error | deadline | person_not_known
-    detail: str = ""
-    person_ids: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "agency": self.agency,
-            "kind": self.kind,
-            "detail": self.detail,
-            "person_ids": list(self.person_ids),
-        }
+from chalicelib.domain.evidence import (
+    SUPPLIED,
+    AgencyFacts,
+    CollectionRequest,
+    IncomeFact,
+    MemberRef,
+    MissingSource,
+    PersonFacts,
+    unsupplied,
+)
 
 
 @dataclass
@@ -82,6 +79,7 @@ class CollectionResult:
     stats: dict[str, AgencyCallStats] = field(default_factory=dict)
     deceased_member_ids: tuple[str, ...] = ()
     not_known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # agency -> person ids (no record)
+    manual_used: tuple[str, ...] = ()  # agencies whose facts were entered by hand
     duration_ms: int = 0
 
     @property
@@ -100,87 +98,14 @@ class CollectionResult:
             },
             "deceased_member_ids": list(self.deceased_member_ids),
             "not_known": {a: list(ids) for a, ids in self.not_known.items()},
+            "manual_used": list(self.manual_used),
             "duration_ms": self.duration_ms,
         }
-
-
-@dataclass(frozen=True)
-class _Member:
-    person_id: str
-    pinfl: str
-    birth_date: date
-    sex: str
-    relationship: str
-    parent_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Application:
-    application_id: str
-    period: str
-    officer_id: str
-    members: tuple[_Member, ...]
-    iron_notebook: bool
-    programmes: tuple[str, ...] | None
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _month_add(ym: str, k: int) -> str:
     n = int(ym[:4]) * 12 + int(ym[5:7]) - 1 + k
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
-
-
-def _as_date(v: Any, field_path: str) -> date:
-    if isinstance(v, date):
-        return v
-    try:
-        return date.fromisoformat(str(v))
-    except ValueError:
-        raise ValidationFailed("not a date (YYYY-MM-DD)", field=field_path, code="invalid_date") from None
-
-
-def _normalise(application: Any) -> _Application:
-    """Read the application (mapping or object) into the fields collection needs."""
-    period = str(_get(application, "period") or "")
-    if (
-        len(period) != 7
-        or period[4] != "-"
-        or not (period[:4] + period[5:]).isdigit()
-        or not 1 <= int(period[5:]) <= 12
-    ):
-        raise ValidationFailed("period must be YYYY-MM", field="period", code="invalid_period")
-    members = []
-    for k, m in enumerate(_get(application, "members") or []):
-        pid = _get(m, "person_id") or _get(m, "id")
-        pinfl = _get(m, "pinfl")
-        if not pid or not pinfl:
-            raise ValidationFailed("member needs person_id and pinfl", field=f"members[{k}]", code="member_incomplete")
-        members.append(
-            _Member(
-                person_id=str(pid),
-                pinfl=str(pinfl),
-                birth_date=_as_date(_get(m, "birth_date"), f"members[{k}].birth_date"),
-                sex=str(_get(m, "sex")),
-                relationship=str(_get(m, "relationship")),
-                parent_ids=tuple(_get(m, "parent_ids") or ()),
-            )
-        )
-    if not members:
-        raise ValidationFailed("an application has at least one member", field="members", code="no_members")
-    programmes = _get(application, "programmes")
-    return _Application(
-        application_id=str(_get(application, "application_id") or ""),
-        period=period,
-        officer_id=str(_get(application, "officer_id") or ""),
-        members=tuple(members),
-        iron_notebook=bool(_get(application, "iron_notebook", False)),
-        programmes=tuple(programmes) if programmes else None,
-    )
 
 
 @dataclass
@@ -195,7 +120,7 @@ class _Outcome:
 def _ask(
     client: AgencyClient,
     query: AgencyQuery,
-    app: _Application,
+    app: CollectionRequest,
     access_log: AccessLogPort,
     retries: int,
     backoff_s: float,
@@ -220,6 +145,10 @@ def _ask(
         stats.attempts = attempt
         stats.duration_ms += took
         not_known = set(facts.not_known) if facts else set()
+        wrong = _first_unsupplied(client.name, facts) if facts is not None else None
+        if wrong is not None:
+            kind, facts = "client_error", None
+            out.error = AgencyError(client.name, f"connector stated {wrong}, which this agency does not supply")
         access_log.record(
             [
                 AccessLogEntry(
@@ -247,10 +176,12 @@ def _ask(
 
 
 def collect_evidence(
-    application: Any,
+    request: CollectionRequest,
     agencies: Sequence[AgencyClient],
     access_log: AccessLogPort,
     *,
+    manual: Mapping[str, AgencyFacts] | None = None,
+    required: Sequence[str] = (),
     retries: int = 2,
     timeout_s: float = 30.0,
     backoff_s: float = 0.0,
@@ -258,15 +189,17 @@ def collect_evidence(
 ) -> CollectionResult:
     """Ask every agency about every member concurrently and merge the answers into the evidence.
 
-    ``application``: a mapping or object with application_id, period ("YYYY-MM"), officer_id,
-    members (person_id or id, pinfl, birth_date, sex, relationship, optional parent_ids) and optional
-    iron_notebook and programmes. ``retries``: extra attempts per agency after a failure.
-    ``timeout_s``: the deadline for the whole collection; agencies still running then are reported
-    as ``deadline`` (each connector also has its own per-call timeout).
+    ``manual``: facts staff entered by hand, by agency, used only where that agency is missing.
+    ``required``: agencies that must answer; one without a connector in ``agencies`` is a missing
+    source (``not_configured``), never an empty answer: deciding without, say, the tax authority
+    would find every family without income. ``retries``: extra attempts per agency after a
+    failure. ``timeout_s``: the deadline for the whole collection; agencies still running then are
+    reported as ``deadline`` (each connector also has its own per-call timeout).
     """
     t_start = time.perf_counter()
     clock = clock or (lambda: datetime.now(UTC))
-    app = _normalise(application)
+    manual = manual or {}
+    app = request
     period_start = date(int(app.period[:4]), int(app.period[5:7]), 1)
     months = tuple(_month_add(app.period, k) for k in (-3, -2, -1))
     query = AgencyQuery(
@@ -300,6 +233,8 @@ def collect_evidence(
 
     result = CollectionResult(evidence={})
     facts_by_agency: dict[str, AgencyFacts] = {}
+    used: list[str] = []
+    missing: list[MissingSource] = []
     for a in agencies:
         o = outcomes[a.name]
         if o.stats:
@@ -310,21 +245,53 @@ def collect_evidence(
                 result.not_known[a.name] = o.facts.not_known
         else:
             detail = o.error.message if o.error else "no answer before the collection deadline"
-            result.missing_sources.append(MissingSource(a.name, o.error_kind or "unavailable", detail))
+            missing.append(MissingSource(a.name, o.error_kind or "unavailable", detail))
+    configured = {a.name for a in agencies}
+    missing += [MissingSource(name, "not_configured") for name in required if name not in configured]
+    for source in missing:
+        if source.agency in manual:
+            facts_by_agency[source.agency] = manual[source.agency]
+            used.append(source.agency)
+        else:
+            result.missing_sources.append(source)
     civil = facts_by_agency.get("civil_registry")
+    if civil and civil.not_known and "civil_registry" in manual and "civil_registry" not in used:
+        civil, filled = _fill_not_known(civil, manual["civil_registry"])
+        facts_by_agency["civil_registry"] = civil
+        if filled:
+            used.append("civil_registry")
     if civil and civil.not_known:
         result.missing_sources.append(
             MissingSource(
                 "civil_registry", "person_not_known", "members unknown to the civil registry", civil.not_known
             )
         )
+    result.manual_used = tuple(used)
     result.evidence, result.deceased_member_ids = _merge(app, facts_by_agency, period_start, set(months))
     result.duration_ms = int((time.perf_counter() - t_start) * 1000)
     return result
 
 
+def _fill_not_known(answer: AgencyFacts, manual: AgencyFacts) -> tuple[AgencyFacts, bool]:
+    """The civil registry's answer with the members it does not know filled from manual facts."""
+    filled = {pid: manual.persons[pid] for pid in answer.not_known if pid in manual.persons}
+    persons = {**answer.persons, **filled}
+    not_known = tuple(pid for pid in answer.not_known if pid not in filled)
+    return AgencyFacts(answer.agency, persons, not_known), bool(filled)
+
+
+def _first_unsupplied(agency: str, facts: AgencyFacts) -> str | None:
+    if agency not in SUPPLIED:
+        return None  # an agency the registry does not know of: its facts are not merged by name anyway
+    for person in facts.persons.values():
+        wrong = unsupplied(agency, person)
+        if wrong is not None:
+            return wrong
+    return None
+
+
 def _merge(
-    app: _Application, facts: dict[str, AgencyFacts], period_start: date, months: set[str]
+    app: CollectionRequest, facts: dict[str, AgencyFacts], period_start: date, months: set[str]
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     def person(agency: str, pid: str) -> PersonFacts | None:
         f = facts.get(agency)
@@ -335,7 +302,7 @@ def _merge(
     by_pinfl = {m.pinfl: m.person_id for m in app.members}
 
     deceased = []
-    present: list[tuple[_Member, date, str]] = []
+    present: list[tuple[MemberRef, date, str]] = []
     for m in app.members:
         cr = person("civil_registry", m.person_id) if m.person_id in civil_known else None
         birth = cr.birth_date if cr and cr.birth_date else m.birth_date

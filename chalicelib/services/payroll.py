@@ -60,6 +60,7 @@ from chalicelib.domain.signatures import verify
 from chalicelib.ports import (
     AssignmentRepository,
     BankGateway,
+    BankSecrets,
     Clock,
     DeathRegistry,
     FieldCipher,
@@ -100,7 +101,7 @@ class PayrollService:
                  directory: HouseholdDirectory, payroll: PayrollRepository, files: FileStore,
                  deaths: DeathRegistry, funds: FundsGateway, bank: BankGateway, sms: SmsPort,
                  workflow: PayrollWorkflow | None, clock: Clock, settings: Settings,
-                 cipher: FieldCipher) -> None:
+                 cipher: FieldCipher, bank_secrets: BankSecrets | None = None) -> None:
         self.assignments = assignments
         self.households = households
         self.directory = directory
@@ -114,6 +115,8 @@ class PayrollService:
         self.clock = clock
         self.settings = settings
         self.cipher = cipher  # opens the sealed account numbers, for the payment-file writer only
+        # Secrets Manager on AWS (bootstrap); without one, SPSR_BANK_CALLBACK_SECRETS (local runs, tests).
+        self.bank_secrets = bank_secrets
 
     # ------------------------------------------------------------------ start
 
@@ -573,7 +576,9 @@ class PayrollService:
                          body: bytes, message_type: str, document: str) -> dict[str, Any]:
         """A signed bank callback (see ``domain.signatures``); replays answer 409, repeats 200 duplicate."""
         now = int(self.clock.now().timestamp())
-        verify(secret=self.settings.bank_secret(bank_id or ""), timestamp=timestamp, signature=signature,
+        bank = bank_id or ""
+        secret = self.bank_secrets.secret(bank) if self.bank_secrets else self.settings.bank_secret(bank)
+        verify(secret=secret, timestamp=timestamp, signature=signature,
                body=body, now=now, window_seconds=self.settings.bank_callback_window_seconds)
         assert bank_id is not None and signature is not None
         if not self.repo.claim_signature(bank_id, signature.lower(),

@@ -1,4 +1,6 @@
-"""The per-application workflow's steps: begin, collect evidence, assess, record, notify, review.
+"""The per-application workflow's steps: begin, collect evidence, assess, record, notify, review;
+and the second officer's approval or rejection of a decision made eligible by facts entered by hand
+(``approve``/``reject``, called from the API: an approval records and notifies as the last steps would).
 
 Each step is called by a Step Functions task (``chalicelib/tasks/application_workflow.py``) with the
 application id and the run's ``attempt``, and each is idempotent: a retried step finds its own
@@ -10,17 +12,20 @@ started another) stops with ``StaleRun``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from chalicelib.agency_ports import AccessLogPort, AgencyClient
 from chalicelib.config import Settings
-from chalicelib.domain import months
+from chalicelib.domain import access, months
+from chalicelib.domain.access import Principal, Target, authorize
 from chalicelib.domain.applications import Application, transition
-from chalicelib.domain.assignments import from_decision
-from chalicelib.domain.errors import NotFound, SpsrError
-from chalicelib.domain.evidence import merge_fragment
+from chalicelib.domain.assignments import Assignment, from_decision
+from chalicelib.domain.decisions import Decision, ManualFactsUsed, Outcome, decided, second_officer
+from chalicelib.domain.errors import Conflict, NotFound, SpsrError
+from chalicelib.domain.evidence import CollectedEvidence, MissingSource
 from chalicelib.ports import (
     ApplicationRepository,
     AssignmentRepository,
@@ -35,6 +40,27 @@ logger = Logger(service="spsr-workflow")
 SYSTEM = "workflow"
 
 Assessor = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The collection step's result: where the evidence is, and which sources are still missing."""
+
+    application_id: str
+    attempt: int
+    evidence_key: str
+    missing: tuple[MissingSource, ...]
+    calls: Mapping[str, tuple[int, str]]  # agency -> (attempts, outcome)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step's JSON output (the state machine reads ``complete``, ``missing`` and ``evidence_key``)."""
+        return {"application_id": self.application_id, "attempt": self.attempt, "complete": self.complete,
+                "missing": [m.to_dict() for m in self.missing], "evidence_key": self.evidence_key,
+                "calls": {name: {"attempts": n, "outcome": outcome} for name, (n, outcome) in self.calls.items()}}
 
 
 class StaleRun(SpsrError):
@@ -93,46 +119,30 @@ class WorkflowService:
             self._tell(app, "received", "received", {"due": app.due_date})
         return {"application_id": application_id, "attempt": attempt}
 
-    def collect(self, application_id: str, attempt: int) -> dict[str, Any]:
+    def collect(self, application_id: str, attempt: int) -> Collected:
         app = self._current(application_id, attempt)
-        request = {
-            "application_id": app.application_id, "period": app.cycle_month, "officer_id": app.created_by,
-            "programmes": list(app.programmes),
-            "members": [{"person_id": m.person_id, "pinfl": m.pinfl, "birth_date": m.birth_date,
-                         "sex": m.sex, "relationship": m.relationship} for m in app.members],
-        }
-        clients = self._agencies()
-        result = collect_evidence(request, clients, self._access_log,
-                                  retries=self._settings.agency_retries, timeout_s=self._settings.collection_timeout_s)
-        evidence = result.evidence
-        missing = [s.to_dict() for s in result.missing_sources]
-        # An agency with no connector configured is a missing source, never an empty answer: deciding
-        # without, say, the tax authority would find every family without income.
-        configured = {c.name for c in clients}
-        missing += [{"agency": name, "kind": "not_configured", "detail": "", "person_ids": []}
-                    for name in self._settings.required_agencies if name not in configured]
-        for manual in app.manual_evidence:
-            if any(s["agency"] == manual.agency for s in missing):
-                evidence = merge_fragment(evidence, manual.fragment)
-                missing = [s for s in missing if s["agency"] != manual.agency]
+        result = collect_evidence(app.collection_request(), self._agencies(), self._access_log,
+                                  manual={m.agency: m.as_agency_facts() for m in app.manual_evidence},
+                                  required=self._settings.required_agencies, retries=self._settings.agency_retries,
+                                  timeout_s=self._settings.collection_timeout_s)
         key = f"evidence/{application_id}/{attempt:04d}.json"
-        self._evidence.put(key, evidence)
+        self._evidence.put(key, CollectedEvidence(result.evidence, result.manual_used))
         logger.info("evidence collected", extra={"application_id": application_id, "attempt": attempt,
-                                                 "missing": [s["agency"] for s in missing],
+                                                 "missing": [s.agency for s in result.missing_sources],
+                                                 "entered_by_hand": list(result.manual_used),
                                                  "duration_ms": result.duration_ms})
-        return {"application_id": application_id, "attempt": attempt, "complete": not missing,
-                "missing": missing, "evidence_key": key,
-                "calls": {name: {"attempts": s.attempts, "outcome": s.outcome} for name, s in result.stats.items()}}
+        return Collected(application_id, attempt, key, tuple(result.missing_sources),
+                         {name: (s.attempts, s.outcome) for name, s in result.stats.items()})
 
-    def needs_review(self, application_id: str, attempt: int, missing: Sequence[Mapping[str, Any]] = (),
-                     error: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def needs_review(self, application_id: str, attempt: int, missing: Sequence[MissingSource] = (),
+                     error_name: str | None = None) -> dict[str, Any]:
         app = self._current(application_id, attempt)
-        sources = sorted({str(s["agency"]) for s in missing})
+        sources = sorted({s.agency for s in missing})
         if app.status != "needs_review":
             if missing:
-                note = "missing sources: " + ", ".join(f"{s['agency']} ({s['kind']})" for s in missing)
+                note = "missing sources: " + ", ".join(f"{s.agency} ({s.kind})" for s in missing)
             else:
-                note = f"system error: {(error or {}).get('Error', 'unknown')}"
+                note = f"system error: {error_name or 'unknown'}"
             app = self._move(app, "needs_review", note=note)
         self._tell(app, "needs_review", f"needs_review:{attempt}",
                    {"sources": sources or ["-"], "due": app.due_date})
@@ -141,30 +151,32 @@ class WorkflowService:
     def assess(self, application_id: str, attempt: int, evidence_key: str) -> dict[str, Any]:
         app = self._current(application_id, attempt)
         stored = self._decisions.latest(application_id)
-        if stored is None or stored.get("attempt") != attempt:
-            result = self._assess(self._evidence.get(evidence_key))
-            stored = self._decisions.add(application_id, attempt, {
-                "attempt": attempt, "decision": result["decision"], "explanation": result["explanation"],
-                "rules_version": result["rules_version"], "evidence_key": evidence_key, "decided_at": self._now(),
-            })
+        if stored is None or stored.attempt != attempt:
+            collected = self._evidence.get(evidence_key)
+            result = self._assess(collected.document)
+            manual = tuple(ManualFactsUsed(m.agency, m.entered_by, m.entered_role, m.entered_at, m.document_id)
+                           for m in app.manual_evidence if m.agency in collected.manual_agencies)
+            stored = self._decisions.add(decided(
+                application_id, attempt, Outcome.from_dict(result["decision"]), result["explanation"],
+                str(result["rules_version"]), evidence_key, self._now(), manual))
         if app.status == "collecting":
-            app = self._move(app, "assessed", note=f"rules {stored['rules_version']}")
-        eligible = sorted(p for p, r in stored["decision"]["programmes"].items() if r["eligible"])  # type: ignore[index]
-        return {"application_id": application_id, "attempt": attempt, "eligible": eligible}
+            app = self._move(app, "assessed", note=f"rules {stored.rules_version}")
+        return {"application_id": application_id, "attempt": attempt, "eligible": list(stored.eligible)}
 
     def record(self, application_id: str, attempt: int) -> dict[str, Any]:
         app = self._current(application_id, attempt)
         stored = self._decisions.latest(application_id)
-        if stored is None:
+        if stored is None or stored.attempt != attempt:
             raise NotFound("no decision to record", field="decision")
-        decided_at = str(stored["decided_at"])
-        granted = from_decision(
-            application_id=app.application_id, household_id=app.household_id,
-            beneficiary_person_id=app.applicant_person_id, decision=stored["decision"],  # type: ignore[arg-type]
-            rules_version=str(stored["rules_version"]), decision_month=months.of(self._clock.now().date()),
-            decided_at=decided_at, region_code=app.address.region_code, district_code=app.address.district_code,
-            mahalla_code=app.address.mahalla_code)
-        self._assignments.add_all(granted)
+        if not stored.final:
+            # Eligible on facts entered by hand: nothing is granted until a second officer approves.
+            if app.status == "assessed":
+                entered = ", ".join(f"{m.agency} by {m.entered_by}" for m in stored.manual_evidence)
+                self._move(app, "awaiting_approval", note=f"eligible on facts entered by hand ({entered}); "
+                                                          "a second officer approves")
+            return {"application_id": application_id, "attempt": attempt, "status": "awaiting_approval",
+                    "assignments": []}
+        granted = self._grant(app, stored)
         status = "assigned" if granted else "rejected"
         if app.status == "assessed":
             self._move(app, status)
@@ -176,23 +188,81 @@ class WorkflowService:
         stored = self._decisions.latest(application_id)
         if app is None or stored is None:
             raise NotFound("no decision to notify", field="decision")
-        programmes: dict[str, Any] = stored["decision"]["programmes"]  # type: ignore[index]
-        granted = [(p, int(r["monthly_amount"]), int(r["lump_sum"])) for p, r in sorted(programmes.items())
-                   if r["eligible"]]
-        if granted:
-            first = months.add(str(stored["decided_at"])[:7], 1)
-            sent = self._tell(app, "assigned", f"decision:{attempt}", {"first": first, "items": granted})
+        if not stored.final:
+            return {"application_id": application_id, "sms_sent": False}  # told once a second officer approves
+        return {"application_id": application_id, "sms_sent": self._tell_decision(app, stored)}
+
+    # -- the second officer --------------------------------------------------------------------
+    def approve(self, principal: Principal, application_id: str, note: str | None = None) -> Application:
+        """A second officer approves an eligible decision resting on facts entered by hand: the
+        assignments are made and the family is told. Repeating the call finishes an interrupted one."""
+        app, stored = self._awaiting(principal, application_id)
+        if stored.approval.status == "approved" and stored.approval.by == principal.subject:
+            approved = stored  # this officer's approval was stored; the rest was interrupted
         else:
-            reasons = _reasons_in_order(programmes)
-            sent = self._tell(app, "rejected", f"decision:{attempt}", {"reasons": reasons})
-        return {"application_id": application_id, "sms_sent": sent}
+            approved = second_officer(stored, principal.subject, principal.role, self._now(), approve=True, note=note)
+            if not self._decisions.save_approval(approved):
+                raise Conflict("the decision was approved or rejected meanwhile", field="decision",
+                               code="not_awaiting_approval")
+        granted = self._grant(app, approved)
+        moved = transition(app, "assigned" if granted else "rejected", at=self._now(), actor_id=principal.subject,
+                           actor_role=principal.role, note=f"second officer approved attempt {approved.attempt}; "
+                                                           f"{_entered(approved)}")
+        self._applications.save(moved, app.version)
+        try:
+            self._tell_decision(moved, approved)
+        except Exception as err:  # the decision and assignments stand; only the SMS failed (as DecidedNotNotified)
+            logger.warning("decision SMS not sent", extra={"application_id": application_id,
+                                                           "error_type": type(err).__name__})
+        return moved
+
+    def reject(self, principal: Principal, application_id: str, reason: str) -> Application:
+        """A second officer rejects an eligible decision resting on facts entered by hand. The
+        application goes back to needs_review (not to rejected: the family's eligibility is still
+        unknown, only the hand-entered facts are refused), and those facts are set aside so the next
+        attempt asks the agency again or takes new evidence."""
+        app, stored = self._awaiting(principal, application_id)
+        rejected = second_officer(stored, principal.subject, principal.role, self._now(), approve=False, note=reason)
+        if not self._decisions.save_approval(rejected):
+            raise Conflict("the decision was approved or rejected meanwhile", field="decision",
+                           code="not_awaiting_approval")
+        refused = {m.agency for m in stored.manual_evidence}
+        moved = transition(app, "needs_review", at=self._now(), actor_id=principal.subject, actor_role=principal.role,
+                           note=f"second officer rejected attempt {stored.attempt}; {_entered(stored)}")
+        moved = replace(moved, manual_evidence=tuple(m for m in moved.manual_evidence if m.agency not in refused))
+        self._applications.save(moved, app.version)
+        return moved
+
+    def _awaiting(self, principal: Principal, application_id: str) -> tuple[Application, Decision]:
+        app = self._applications.get(application_id)
+        if app is None:
+            raise NotFound("application not found", field="application_id")
+        authorize(principal, access.DECISION_APPROVE, Target.of_record(app.address, app.household_id), "application")
+        stored = self._decisions.latest(application_id)
+        if app.status != "awaiting_approval" or stored is None or stored.attempt != app.attempt:
+            raise Conflict(f"application {application_id} is {app.status}, not awaiting approval", field="status",
+                           code="not_awaiting_approval")
+        return app, stored
+
+    def _grant(self, app: Application, decision: Decision) -> list[Assignment]:
+        granted = from_decision(
+            application_id=app.application_id, household_id=app.household_id,
+            beneficiary_person_id=app.applicant_person_id, decision=decision.outcome,
+            rules_version=decision.rules_version, decision_month=months.of(self._clock.now().date()),
+            decided_at=decision.decided_at, region_code=app.address.region_code,
+            district_code=app.address.district_code, mahalla_code=app.address.mahalla_code)
+        self._assignments.add_all(granted)
+        return granted
+
+    def _tell_decision(self, app: Application, decision: Decision) -> bool:
+        granted = [(p, r.monthly_amount, r.lump_sum) for p, r in sorted(decision.outcome.programmes.items())
+                   if r.eligible]
+        key = f"decision:{decision.attempt}"
+        if granted:
+            first = months.add(decision.decided_at[:7], 1)
+            return self._tell(app, "assigned", key, {"first": first, "items": granted})
+        return self._tell(app, "rejected", key, {"reasons": decision.outcome.reasons()})
 
 
-def _reasons_in_order(programmes: Mapping[str, Any]) -> list[str]:
-    """Every reason of every programme, once, in the order the first programme lists them."""
-    out: list[str] = []
-    for _, result in sorted(programmes.items()):
-        for reason in result["reasons"]:
-            if reason not in out:
-                out.append(reason)
-    return out
+def _entered(decision: Decision) -> str:
+    return "facts entered by hand: " + ", ".join(f"{m.agency} by {m.entered_by}" for m in decision.manual_evidence)

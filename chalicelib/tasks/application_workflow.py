@@ -21,6 +21,7 @@ from chalicelib.api.http import validation_error
 from chalicelib.domain.access import Principal
 from chalicelib.domain.applications import Application
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.evidence import MissingSource
 from chalicelib.ports import Page
 from chalicelib.tasks import audit
 from chalicelib.tasks.audit import audited_task
@@ -59,7 +60,7 @@ def begin_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @audited_task("collect_evidence", audit.application, audit.application_attempt)
 def collect_evidence(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
-    return bootstrap.services().workflow.collect(step.application_id, step.attempt)
+    return bootstrap.services().workflow.collect(step.application_id, step.attempt).to_dict()
 
 
 @bp.lambda_function(name="assess_application")
@@ -94,8 +95,9 @@ def mark_needs_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
     error = step.state.get("error")
     if error:
         logger.warning("step failed", extra={"application_id": step.application_id, "error": error.get("Error")})
-    return bootstrap.services().workflow.needs_review(step.application_id, step.attempt,
-                                                      collection.get("missing", []), error)
+    missing = tuple(MissingSource.from_dict(m) for m in collection.get("missing", []))
+    return bootstrap.services().workflow.needs_review(step.application_id, step.attempt, missing,
+                                                      str(error.get("Error", "unknown")) if error else None)
 
 
 @bp.schedule("rate(10 minutes)", name="start_pending_workflows")

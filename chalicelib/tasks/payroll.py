@@ -15,7 +15,6 @@ from chalice import Blueprint, Cron
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
-from chalicelib.services.payroll import default_month
 from chalicelib.tasks import audit
 from chalicelib.tasks.audit import audited_task
 
@@ -134,6 +133,8 @@ def payroll_approval_token(event: Any) -> None:
 @bp.schedule(Cron(0, 0, 1, "*", "?", "*"), name="payroll_monthly")
 def payroll_monthly(event: Any) -> dict[str, Any]:
     """00:00 UTC on the 1st (05:00 in Tashkent): start the month's payroll (a second start is a no-op)."""
+    from chalicelib.services.payroll import default_month
+
     svc = _svc()
     month = default_month(svc.clock.now())
     if svc.workflow is None:  # API-only deployments and tests: nothing to start

@@ -36,6 +36,7 @@ from chalicelib.api import examples
 from chalicelib.api.http import OPERATIONS, Operation
 from chalicelib.config import Settings
 from chalicelib.domain import access
+from chalicelib.domain.decisions import Outcome, ProgrammeResult, decided
 from chalicelib.domain.identifiers import pinfl_check_digit
 from chalicelib.domain.payroll import DistrictState, PayrollRun, execution_name
 from devstack import access_table
@@ -116,8 +117,10 @@ def _seed(settings: Settings) -> World:
                                          headers=_headers("mahalla_worker", OTHER_MAHALLA))
         assert other_created.status_code == 201, other_created.body
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
+    outcome = Outcome(period=MONTH, per_capita_income=900_000, threshold=669_000, programmes={
+        "child_allowance": ProgrammeResult(False, 0, 0, 0, ("income_above_threshold",))})
     DynamoDecisionRepository(dynamodb, settings.applications_table).add(
-        app_id, 1, {"decision": {"eligible": False}, "rules_version": "matrix"})
+        decided(app_id, 1, outcome, {}, "matrix", f"evidence/{app_id}/0001.json", f"{MONTH}-01T00:00:00+00:00"))
     districts = {IN_SCOPE["district"]: DistrictState("1726", 3, 900_000),
                  OUT_OF_SCOPE["district"]: DistrictState("1726", 2, 600_000),
                  "1703401": DistrictState("1703", 1, 300_000)}

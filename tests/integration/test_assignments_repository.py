@@ -8,14 +8,15 @@ import pytest
 from chalicelib.adapters.dynamodb import DynamoAssignmentRepository
 from chalicelib.config import Settings
 from chalicelib.domain.assignments import from_decision
+from chalicelib.domain.decisions import Outcome
 
-DECISION = {"period": "2026-11", "per_capita_income": 100_000, "threshold": 669_000, "programmes": {
+DECISION = Outcome.from_dict({"period": "2026-11", "per_capita_income": 100_000, "threshold": 669_000, "programmes": {
     "child_allowance": {"eligible": True, "monthly_amount": 475_000, "months": 12, "lump_sum": 0, "reasons": []},
     "maternity_non_state": {"eligible": True, "monthly_amount": 0, "months": 0, "lump_sum": 1_994_000,
                             "reasons": []},
     "material_assistance": {"eligible": False, "monthly_amount": 0, "months": 0, "lump_sum": 0,
                             "reasons": ["has_child_under_18"]},
-}}
+}})
 
 
 def _assignments(application_id: str, household_id: str) -> list:

@@ -28,11 +28,54 @@ def test_bad_agency_urls_are_refused_at_start(bad: str) -> None:
         Settings.from_env({"SPSR_AGENCY_URLS": bad})
 
 
+COGNITO = {"SPSR_JWKS_URL": "https://cognito-idp.example/pool/.well-known/jwks.json",
+           "SPSR_JWT_ISSUER": "https://cognito-idp.example/pool", "SPSR_JWT_AUDIENCE": "client-id"}
+
+
 def test_a_deployed_stage_never_falls_back_to_the_local_secrets() -> None:
+    # Given the local stage and a deployed one whose environment names no secret
     local = Settings.from_env({})
     deployed = Settings.from_env({"SPSR_STAGE": "prod"})
-    assert local.jwt_secret and local.bank_secret("XALQ")
-    assert deployed.jwt_secret is None and deployed.bank_secret("XALQ") is None
-    # what the deployment provides is used
-    explicit = Settings.from_env({"SPSR_STAGE": "prod", "SPSR_BANK_CALLBACK_SECRETS": "XALQ=from-secrets-manager"})
-    assert explicit.bank_secret("XALQ") == "from-secrets-manager"
+    # Then only the local stage has the development secret, issuer and bank secret
+    assert local.jwt_secret and local.jwt_issuer and local.bank_secret("XALQ")
+    assert (deployed.jwt_secret, deployed.jwt_issuer, deployed.jwt_audience) == (None, None, None)
+    assert deployed.bank_secret("XALQ") is None
+    # however the settings are built
+    assert Settings(stage="prod").jwt_secret is None and Settings().jwt_secret
+
+
+def test_a_deployed_stage_names_what_token_verification_lacks() -> None:
+    assert Settings.from_env({}).token_problems() == ()
+    assert Settings.from_env({"SPSR_STAGE": "prod"}).token_problems() == (
+        "SPSR_JWKS_URL", "SPSR_JWT_ISSUER", "SPSR_JWT_AUDIENCE")
+    assert Settings.from_env({"SPSR_STAGE": "prod", **COGNITO}).token_problems() == ()
+    # a shared secret is refused outright beside Cognito's JWKS
+    assert Settings.from_env({"SPSR_STAGE": "prod", **COGNITO, "SPSR_JWT_SECRET": "x"}).token_problems() == (
+        "SPSR_JWT_SECRET",)
+
+
+@pytest.mark.parametrize("stage", [None, "local"])
+def test_a_lambda_runtime_is_never_the_local_stage(stage: str | None) -> None:
+    # Given a Lambda function whose environment has no stage, or says local
+    env = {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.13", **COGNITO, **({"SPSR_STAGE": stage} if stage else {})}
+    settings = Settings.from_env(env)
+    # Then it gets no development secret and is told its stage is wrong
+    assert settings.deployed and settings.jwt_secret is None and settings.bank_callback_secrets is None
+    assert settings.token_problems() == ("SPSR_STAGE",)
+
+
+def test_bank_callbacks_on_a_deployed_stage_need_the_secrets_manager_secret() -> None:
+    assert Settings.from_env({}).bank_callback_problems() == ()
+    assert Settings.from_env({"SPSR_STAGE": "prod"}).bank_callback_problems() == ("SPSR_BANK_CALLBACK_SECRET_ID",)
+    managed = {"SPSR_STAGE": "prod", "SPSR_BANK_CALLBACK_SECRET_ID": "spsr/prod/bank-callbacks"}
+    assert Settings.from_env(managed).bank_callback_problems() == ()
+    # a secret in a plain environment variable is refused on a deployed stage
+    plain = {**managed, "SPSR_BANK_CALLBACK_SECRETS": "XALQ=in-the-environment"}
+    assert Settings.from_env(plain).bank_callback_problems() == ("SPSR_BANK_CALLBACK_SECRETS",)
+
+
+def test_secret_ids_and_their_cache_age_come_from_the_environment() -> None:
+    settings = Settings.from_env({"SPSR_BANK_CALLBACK_SECRET_ID": "b", "SPSR_AGENCY_CREDENTIALS_SECRET_ID": "a",
+                                  "SPSR_SECRETS_MAX_AGE_SECONDS": "60"})
+    assert (settings.bank_callback_secret_id, settings.agency_credentials_secret_id) == ("b", "a")
+    assert settings.secrets_max_age_seconds == 60

@@ -2,64 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pytest
 
-from chalicelib.agency_ports import (
+from chalicelib.agency_ports import AgencyQuery, AgencyUnavailable
+from chalicelib.domain.evidence import (
+    SUPPLIED,
     AgencyFacts,
-    AgencyQuery,
-    AgencyUnavailable,
+    CollectionRequest,
     IncomeFact,
+    MemberRef,
     PersonFacts,
+    unsupplied,
 )
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.evidence_collection import collect_evidence
 from tests.agency_fakes import FakeAgency, InMemoryAccessLog, failing
 
 PINFL = {"p-1": "31505880123456", "p-2": "40101900123457", "p-3": "50202200123458", "p-4": "30303400123459"}
 
 
-def app(**extra: Any) -> dict[str, Any]:
-    return {
-        "application_id": "app-9",
-        "period": "2026-11",
-        "officer_id": "off-3",
-        "members": [
-            {
-                "person_id": "p-1",
-                "pinfl": PINFL["p-1"],
-                "birth_date": "1988-05-15",
-                "sex": "M",
-                "relationship": "head",
-            },
-            {
-                "person_id": "p-2",
-                "pinfl": PINFL["p-2"],
-                "birth_date": "1990-01-01",
-                "sex": "F",
-                "relationship": "spouse",
-            },
-            {
-                "person_id": "p-3",
-                "pinfl": PINFL["p-3"],
-                "birth_date": "2020-02-02",
-                "sex": "M",
-                "relationship": "child",
-                "parent_ids": ["p-1", "p-2"],
-            },
-            {
-                "person_id": "p-4",
-                "pinfl": PINFL["p-4"],
-                "birth_date": "1940-03-03",
-                "sex": "M",
-                "relationship": "other",
-            },
-        ],
-        **extra,
-    }
+def app(**extra: Any) -> CollectionRequest:
+    members = (
+        MemberRef("p-1", PINFL["p-1"], date(1988, 5, 15), "M", "head"),
+        MemberRef("p-2", PINFL["p-2"], date(1990, 1, 1), "F", "spouse"),
+        MemberRef("p-3", PINFL["p-3"], date(2020, 2, 2), "M", "child", ("p-1", "p-2")),
+        MemberRef("p-4", PINFL["p-4"], date(1940, 3, 3), "M", "other"),
+    )
+    return CollectionRequest(**{"application_id": "app-9", "period": "2026-11", "officer_id": "off-3",
+                                "members": members, **extra})
 
 
 def civil(death: dict[str, date] | None = None, not_known: tuple[str, ...] = ()) -> FakeAgency:
@@ -181,47 +153,6 @@ def test_iron_notebook_from_the_application_or_local_government() -> None:
     ]
 
 
-def test_an_application_object_is_accepted() -> None:
-    @dataclass
-    class Member:
-        person_id: str
-        pinfl: str
-        birth_date: date
-        sex: str
-        relationship: str
-
-    @dataclass
-    class Application:
-        application_id: str
-        period: str
-        officer_id: str
-        members: list[Member] = field(default_factory=list)
-        programmes: tuple[str, ...] = ("material_assistance",)
-
-    a = Application("app-1", "2026-11", "off-1", [Member("p-1", PINFL["p-1"], date(1988, 5, 15), "M", "head")])
-    result = collect_evidence(a, [tax()], InMemoryAccessLog())
-    assert result.evidence["members"][0]["id"] == "p-1"
-    assert result.evidence["programmes"] == ["material_assistance"]
-
-
-@pytest.mark.parametrize(
-    ("change", "field_path"),
-    [
-        ({"period": "2026-13"}, "period"),
-        ({"members": []}, "members"),
-        (
-            {"members": [{"person_id": "p-1", "pinfl": "1", "birth_date": "15.05.1988"}]},
-            "members[0].birth_date",
-        ),
-        ({"members": [{"person_id": "p-1"}]}, "members[0]"),
-    ],
-)
-def test_bad_applications_are_refused_with_the_field(change: dict[str, Any], field_path: str) -> None:
-    with pytest.raises(ValidationFailed) as e:
-        collect_evidence(app(**change), [tax()], InMemoryAccessLog())
-    assert e.value.field == field_path
-
-
 def test_an_access_log_that_fails_stops_the_collection() -> None:
     class Broken:
         def record(self, entries: list[Any]) -> None:
@@ -240,3 +171,64 @@ def test_the_result_serialises_to_json() -> None:
     d = json.loads(json.dumps(result.to_dict()))
     assert d["complete"] is False and d["missing_sources"][0]["kind"] == "unavailable"
     assert d["deceased_member_ids"] == ["p-4"] and d["stats"]["tax"]["attempts"] == 1
+
+
+def _manual_tax(amount: int) -> AgencyFacts:
+    return AgencyFacts("tax", {"p-1": PersonFacts(incomes=[IncomeFact("2026-10", "salary", amount)],
+                                                  employment_sector="non_state")})
+
+
+def test_manual_facts_stand_in_for_a_missing_agency_only() -> None:
+    # Given the tax authority failing and facts entered by hand for it
+    result = collect_evidence(app(), [civil(), failing("tax", AgencyUnavailable)], InMemoryAccessLog(), retries=0,
+                              manual={"tax": _manual_tax(900_000)})
+    # Then the manual facts are the tax facts, and tax is not missing
+    assert result.missing_sources == [] and result.manual_used == ("tax",)
+    assert result.evidence["members"][0]["income"] == [{"month": "2026-10", "source": "salary", "amount": 900_000}]
+    # When the tax authority answers, its own answer wins over the manual facts
+    result = collect_evidence(app(), [civil(), tax()], InMemoryAccessLog(), manual={"tax": _manual_tax(900_000)})
+    assert result.manual_used == ()
+    assert [i["amount"] for i in result.evidence["members"][0]["income"]] == [2_000_000] * 3
+
+
+def test_a_required_agency_without_a_connector_is_missing_unless_entered_by_hand() -> None:
+    result = collect_evidence(app(), [civil()], InMemoryAccessLog(), required=("civil_registry", "tax"))
+    assert [(m.agency, m.kind) for m in result.missing_sources] == [("tax", "not_configured")]
+    result = collect_evidence(app(), [civil()], InMemoryAccessLog(), required=("civil_registry", "tax"),
+                              manual={"tax": _manual_tax(1)})
+    assert result.complete and result.manual_used == ("tax",)
+
+
+def test_manual_civil_facts_fill_only_the_members_the_registry_does_not_know() -> None:
+    manual = AgencyFacts("civil_registry", {"p-4": PersonFacts(birth_date=date(1941, 4, 4), sex="M"),
+                                            "p-1": PersonFacts(birth_date=date(2000, 1, 1), sex="F")})
+    result = collect_evidence(app(), [civil(not_known=("p-4",)), tax()], InMemoryAccessLog(),
+                              manual={"civil_registry": manual})
+    assert result.complete and result.manual_used == ("civil_registry",)
+    members = {m["id"]: m for m in result.evidence["members"]}
+    assert members["p-4"]["birth_date"] == "1941-04-04"
+    assert members["p-1"]["birth_date"] == "1988-05-15"  # the registry's own record wins
+
+
+def test_a_connector_stating_a_fact_its_agency_does_not_supply_is_a_client_error() -> None:
+    # Given a tax connector that (wrongly) maps a labour-agency flag
+    def answer(q: AgencyQuery) -> AgencyFacts:
+        return AgencyFacts("tax", {r.person_id: PersonFacts(job_seeker_registered=True) for r in q.persons})
+
+    log = InMemoryAccessLog()
+    result = collect_evidence(app(), [civil(), FakeAgency("tax", answer)], log, retries=0)
+    # Then its answer is not used: tax is missing, and the member is not a registered job-seeker
+    assert [(m.agency, m.kind) for m in result.missing_sources] == [("tax", "client_error")]
+    assert "job_seeker_registered" in result.missing_sources[0].detail
+    assert not any(m["job_seeker_registered"] for m in result.evidence["members"])
+    assert {e.outcome for e in log.for_agency("tax")} == {"client_error"}
+
+
+def test_the_supplied_lists_name_real_facts_and_catch_foreign_ones() -> None:
+    names = set(PersonFacts.__dataclass_fields__)
+    assert all(s.facts <= names for s in SUPPLIED.values())
+    salary = [IncomeFact("2026-10", "salary", 0)]
+    assert unsupplied("tax", PersonFacts(incomes=salary, employment_sector="none")) is None
+    assert unsupplied("tax", PersonFacts(job_seeker_registered=False)) == "job_seeker_registered"
+    assert unsupplied("tax", PersonFacts(incomes=[IncomeFact("2026-10", "pension", 1)])) == "incomes[0].source"
+    assert unsupplied("labour", PersonFacts(job_seeker_registered=True)) is None

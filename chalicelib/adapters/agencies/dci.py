@@ -25,14 +25,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.adapters.agencies.http import post_json
 from chalicelib.agency_ports import (
-    AgencyFacts,
     AgencyMalformedAnswer,
     AgencyQuery,
     AgencyUnavailable,
-    PersonFacts,
     PersonNotKnown,
     PersonRef,
 )
+from chalicelib.domain.evidence import AgencyFacts, PersonFacts
 
 SENDER_ID = "spsr.gov.uz"
 

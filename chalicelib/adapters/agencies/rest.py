@@ -17,13 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.adapters.agencies.http import post_json
-from chalicelib.agency_ports import (
-    AgencyFacts,
-    AgencyMalformedAnswer,
-    AgencyQuery,
-    IncomeFact,
-    PersonFacts,
-)
+from chalicelib.agency_ports import AgencyMalformedAnswer, AgencyQuery
+from chalicelib.domain.evidence import AgencyFacts, IncomeFact, PersonFacts
 
 Month = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 

@@ -24,15 +24,13 @@ from lxml import etree
 
 from chalicelib.agency_ports import (
     AgencyError,
-    AgencyFacts,
     AgencyMalformedAnswer,
     AgencyQuery,
     AgencyTimeout,
     AgencyUnavailable,
-    IncomeFact,
-    PersonFacts,
     PersonRef,
 )
+from chalicelib.domain.evidence import AgencyFacts, IncomeFact, PersonFacts
 
 WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
 

@@ -11,12 +11,14 @@ import json
 import re
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 
 from chalicelib.adapters.agencies import AGENCY_NAMES, build_agency_client, build_agency_clients
+from chalicelib.domain.evidence import CollectionRequest, MemberRef
 from chalicelib.domain.identifiers import make_pinfl
 from chalicelib.services.evidence_collection import collect_evidence
 from devstack.agencies.run import RunningAgencies, start_all
@@ -30,23 +32,10 @@ NORMAL_TIMEOUT_S = 2.0
 SHORT_TIMEOUT_S = 0.25
 
 
-def application(h: SynthHousehold, **extra: Any) -> dict[str, Any]:
-    return {
-        "application_id": f"app-{h.household_id}",
-        "period": PERIOD,
-        "officer_id": "officer-17",
-        "members": [
-            {
-                "person_id": p.person_id,
-                "pinfl": p.pinfl,
-                "birth_date": p.birth_date.isoformat(),
-                "sex": p.sex,
-                "relationship": p.relationship,
-            }
-            for p in h.members
-        ],
-        **extra,
-    }
+def application(h: SynthHousehold, **extra: Any) -> CollectionRequest:
+    members = tuple(MemberRef(p.person_id, p.pinfl, p.birth_date, p.sex, p.relationship) for p in h.members)
+    return CollectionRequest(**{"application_id": f"app-{h.household_id}", "period": PERIOD,
+                                "officer_id": "officer-17", "members": members, **extra})
 
 
 def clients(agencies: RunningAgencies, short: tuple[str, ...] = ()) -> list[Any]:
@@ -162,15 +151,7 @@ def test_unknown_person_is_a_civil_registry_problem_and_an_empty_answer_elsewher
     h = clean_agencies.index.households[4]
     app = application(h)
     stranger = make_pinfl("M", date(1990, 1, 1), "777", "777")
-    app["members"].append(
-        {
-            "person_id": "p-stranger",
-            "pinfl": stranger,
-            "birth_date": "1990-01-01",
-            "sex": "M",
-            "relationship": "other",
-        }
-    )
+    app = replace(app, members=(*app.members, MemberRef("p-stranger", stranger, date(1990, 1, 1), "M", "other")))
     log = InMemoryAccessLog()
     # When collecting
     result = collect_evidence(app, clients(clean_agencies), log, retries=0)

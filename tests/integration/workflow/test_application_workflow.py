@@ -167,25 +167,107 @@ def test_staff_rerun_after_the_agency_recovers_decides_the_application(flow: Set
     assert statuses[:3] == ["submitted", "collecting", "needs_review"] and statuses[-1] == final["status"]
 
 
-def test_manual_evidence_for_a_failing_agency_lets_the_decision_follow(flow: Settings, agencies) -> None:
-    h = _households(3)[2]
-    agencies.set_faults("depository", mode="timeout", timeout_s=1.0)
-    worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}", "Content-Type": "application/json"}
+def _household(household_id: str) -> SynthHousehold:
+    return next(h for h in _households(30) if h.household_id == household_id)
+
+
+def _staff(role: str, scope: str, subject: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue(role, scope, subject=subject)}", "Content-Type": "application/json"}
+
+
+def _in_review_with_a_document(client: Client, agencies, h: SynthHousehold, worker: dict[str, str]) -> tuple[dict, str]:
+    agencies.set_faults("tax", mode="http_500")
+    created = submit(client, h)
+    wait_for(created["application_id"])
+    upload = client.http.post(f"/applications/{created['application_id']}/documents", headers=worker,
+                              body=json.dumps({"kind": "income_statement", "content_type": "application/pdf",
+                                               "size_bytes": 120_000}))
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=Settings.from_env().documents_bucket, Key=upload.json_body["upload"]["fields"]["key"], Body=b"%PDF")
+    in_review = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
+    assert in_review["status"] == "needs_review" and upload.status_code == 201
+    return in_review, upload.json_body["document_id"]
+
+
+def _zero_tax(app: dict, document_id: str, **extra: object) -> str:
+    return json.dumps({"agency": "tax", "justification": "the family says nobody has worked since the summer",
+                       "document_id": document_id,
+                       "members": [{"id": m["person_id"], "incomes": [], "employment_sector": "none", **extra}
+                                   for m in app["members"]]})
+
+
+def _assignments(settings: Settings, application_id: str) -> list[dict]:
+    db = boto3.client("dynamodb", region_name=settings.region)
+    items = db.scan(TableName=settings.assignments_table)["Items"]
+    return [i for i in items if i["application_id"]["S"] == application_id]
+
+
+def test_the_attack_fails_and_the_agencys_own_data_decides(flow: Settings, agencies) -> None:
+    # Given the family whose tax data gives 1,216,250 som per capita (threshold 669,000), with tax down
+    h = _household("hh-0000024")
+    worker = _staff("mahalla_worker", h.mahalla_code, "worker-24")
     with Client(app) as client:
-        created = submit(client, h)
-        wait_for(created["application_id"])
-        in_review = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
-        head = in_review["members"][0]["person_id"]
-        # When staff enter the depository's answer by hand (no securities), with a justification
-        entered = client.http.post(f"/applications/{created['application_id']}/evidence", headers=worker,
-                                   body=json.dumps({"agency": "depository",
-                                                    "fragment": {"members": [{"id": head}]},
-                                                    "justification": "depository statement brought by the family"}))
-        run = wait_for(f"{created['application_id']}-2")
-        final = client.http.get(f"/applications/{created['application_id']}", headers=worker).json_body
-    assert in_review["status"] == "needs_review" and entered.status_code == 202
-    assert run["status"] == "SUCCEEDED" and final["status"] in ("assigned", "rejected")
-    assert any("depository entered by hand" in (s.get("note") or "") for s in final["history"])
+        in_review, doc = _in_review_with_a_document(client, agencies, h, worker)
+        path = f"/applications/{in_review['application_id']}/evidence"
+        # When the citizen posts "tax" evidence with zero income and a labour-agency flag for every member
+        citizen = client.http.post(path, body=_zero_tax(in_review, doc, job_seeker_registered=True),
+                                   headers=_staff("citizen", in_review["household_id"], "citizen-24"))
+        # and staff post the same
+        staff = client.http.post(path, body=_zero_tax(in_review, doc, job_seeker_registered=True), headers=worker)
+        unchanged = client.http.get(f"/applications/{in_review['application_id']}", headers=worker).json_body
+        # Then both fail and nothing changed
+        assert citizen.status_code == 403 and citizen.json_body["error"]["code"] == "role_not_allowed"
+        assert staff.status_code == 400 and staff.json_body["error"]["code"] == "field_not_supplied_by_agency"
+        assert staff.json_body["error"]["field"] == "members[0].job_seeker_registered"
+        assert unchanged == in_review
+        # When the tax authority is back and staff run collection again, its own data decides
+        agencies.clear_faults()
+        client.http.post(f"/applications/{in_review['application_id']}/collect",
+                         body=json.dumps({"note": "tax service restored"}), headers=worker)
+        wait_for(f"{in_review['application_id']}-2")
+        decision = client.http.get(f"/applications/{in_review['application_id']}/decision", headers=worker).json_body
+    assert decision["status"] == "rejected"
+    assert (decision["decision"]["per_capita_income"], decision["decision"]["threshold"]) == (1_216_250, 669_000)
+    assert _assignments(flow, in_review["application_id"]) == []
+
+
+def test_manual_facts_that_make_a_family_eligible_wait_for_a_second_officer(flow: Settings, agencies) -> None:
+    # Given a family the tax authority's data makes ineligible, with tax down
+    h = _household("hh-0000006")
+    worker = _staff("mahalla_worker", h.mahalla_code, "worker-6")
+    with Client(app) as client:
+        in_review, doc = _in_review_with_a_document(client, agencies, h, worker)
+        app_id = in_review["application_id"]
+        # When staff enter zero tax income by hand
+        entered = client.http.post(f"/applications/{app_id}/evidence", body=_zero_tax(in_review, doc), headers=worker)
+        run = wait_for(f"{app_id}-2")
+        waiting = client.http.get(f"/applications/{app_id}", headers=worker).json_body
+        pending = client.http.get(f"/applications/{app_id}/decision", headers=worker).json_body
+        # Then the eligible decision waits: no assignment, no decision SMS
+        assert entered.status_code == 202 and run["status"] == "SUCCEEDED"
+        assert waiting["status"] == "awaiting_approval" and pending["approval"]["status"] == "pending"
+        assert pending["explanation"]["manual_evidence"][0]["entered_by"] == "worker-6"
+        assert _assignments(flow, app_id) == []
+        assert not any(i["template"]["S"] in ("assigned", "rejected") for i in _sms_sent(flow, app_id))
+        # When the same officer, now as district admin, approves: refused
+        same = client.http.post(f"/applications/{app_id}/decision/approve", body=json.dumps({}),
+                                headers=_staff("district_admin", h.district_code, "worker-6"))
+        assert same.status_code == 403 and _assignments(flow, app_id) == []
+        # When a second officer approves
+        approved = client.http.post(f"/applications/{app_id}/decision/approve",
+                                    body=json.dumps({"note": "checked with the employer"}),
+                                    headers=_staff("pension_fund_officer", h.district_code, "officer-6"))
+        final = client.http.get(f"/applications/{app_id}", headers=worker).json_body
+        decision = client.http.get(f"/applications/{app_id}/decision", headers=worker).json_body
+    # Then the assignments are made, the family is told, and the pair is in the history and explanation
+    assert approved.status_code == 200 and final["status"] == "assigned"
+    assert {i["programme"]["S"] for i in _assignments(flow, app_id)} == set(
+        p for p, r in decision["decision"]["programmes"].items() if r["eligible"])
+    assert "assigned" in {i["template"]["S"] for i in _sms_sent(flow, app_id)}
+    assert decision["explanation"]["second_officer"]["by"] == "officer-6"
+    assert final["history"][-1]["actor_id"] == "officer-6" and "tax by worker-6" in final["history"][-1]["note"]
+    assert any(s["actor_id"] == "worker-6" and "tax entered by hand" in (s["note"] or "") for s in final["history"])
+    assert [s["status"] for s in final["history"]][-3:] == ["assessed", "awaiting_approval", "assigned"]
 
 
 def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Settings) -> None:

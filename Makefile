@@ -8,7 +8,15 @@ PYTHON ?= $(shell for p in $$(command -v python3.13) $$(ls -d $$HOME/.pyenv/vers
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt package-lock.json | sha256sum | cut -c1-12)
+
+# make synth / make deploy: the .chalice/config.json stage, and extra `cdk deploy` arguments
+# (e.g. DEPLOY_ARGS="--parameters BankUrl=https://... -c alarmEmail=ops@example.org").
+STAGE ?= prod
+DEPLOY_ARGS ?=
+# The CDK's Node.js runtime warns on every call about Node 20's end of life (Debian's nodejs): it works.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 # The Lambda architecture `make package` builds for (README "Deployment package").
 LAMBDA_ARCH ?= x86_64
@@ -16,7 +24,7 @@ LAMBDA_ARCH ?= x86_64
 ROLE ?= mahalla_worker
 SCOPE ?=
 
-.PHONY: help install run test lint typecheck pytest token demo bench agencies synth package clean
+.PHONY: help install run test lint typecheck pytest token demo bench agencies synth deploy package clean
 
 help:
 	@echo "make run     - set up and run the registry on the embedded local stack (Ctrl-C stops it)"
@@ -25,15 +33,18 @@ help:
 	@echo "make token ROLE=<role> SCOPE=<code> - print a local bearer token (last line)"
 	@echo "make agencies - run only the agency services (prints their URLs as JSON)"
 	@echo "make bench   - run the benchmarks in bench/ (minutes; figures go in bench/README.md)"
-	@echo "make synth   - synthesise the AWS stack (CDK) into cdk.out/ and lint it with cfn-lint"
+	@echo "make synth STAGE=prod  - synthesise the AWS stack (CDK, cdk-nag) into cdk.out/ and lint it with cfn-lint"
+	@echo "make deploy STAGE=prod - synthesise, then deploy it with the pinned CDK CLI (AWS credentials needed)"
 	@echo "make package - build the Lambda layer (dist/layer.zip) and the Chalice app (dist/app, dist/chalice)"
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js and npm are needed (the CDK and asl-validator): apt-get install nodejs npm"; exit 1; }
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.13 is needed: install it (e.g. 'pyenv install 3.13' or 'apt-get install python3.13') or run make PYTHON=/path/to/python3.13"; exit 1; fi
 	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then echo "$(VENV) is not Python 3.13: recreating it"; rm -rf $(VENV); fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip<26.3"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	npm ci --no-audit --no-fund --loglevel=error
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -74,9 +85,12 @@ package: install
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m infra.package --arch $(LAMBDA_ARCH)
 
 synth: install
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check "chalice[cdkv2]==1.34.0" -c constraints.txt
-	CDK_OUTDIR=cdk.out AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} PYTHONPATH=. $(BIN)/python infra/cdk_app.py
-	$(BIN)/cfn-lint cdk.out/*.template.json
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out STAGE=$(STAGE) AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m infra.cdk_app
+	$(BIN)/cfn-lint cdk.out/spsr-$(STAGE).template.json
+
+deploy: synth
+	node_modules/.bin/cdk deploy --app cdk.out spsr-$(STAGE) --require-approval broadening $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-out cdk.out chalice.out node_modules dist

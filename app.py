@@ -2,16 +2,20 @@
 
 from chalice import Chalice
 
-from chalicelib.api import applications, assessments, audit, households, payroll, system
-from chalicelib.tasks import application_workflow
+from chalicelib import tracing
+from chalicelib.api import applications, assessments, audit, change_requests, households, payroll, system
+from chalicelib.tasks import application_workflow, payroll_reports
 from chalicelib.tasks import payroll as payroll_tasks
 
 app = Chalice(app_name="spsr")
+app.register_blueprint(tracing.bp)
 app.register_blueprint(system.bp)
 app.register_blueprint(applications.bp)
 app.register_blueprint(households.bp)
+app.register_blueprint(change_requests.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
 app.register_blueprint(assessments.bp)
 app.register_blueprint(audit.bp)
 app.register_blueprint(application_workflow.bp)
+app.register_blueprint(payroll_reports.bp)

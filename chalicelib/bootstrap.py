@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.ports import AgencyCredentials, BankSecrets, Clock, IdGenerator, Workflow
     from chalicelib.services.applications import ApplicationService
     from chalicelib.services.audit import AuditService
+    from chalicelib.services.change_requests import ChangeRequestService
     from chalicelib.services.households import HouseholdService
     from chalicelib.services.intake import IntakeService
     from chalicelib.services.notifications import NotificationService
@@ -206,7 +207,17 @@ class Services:
     def households(self) -> HouseholdService:
         from chalicelib.services.households import HouseholdService
 
-        return HouseholdService(self.household_repository, self.clock, self.ids)
+        return HouseholdService(self.household_repository, self.clock, self.ids, self.change_requests)
+
+    @cached_property
+    def change_requests(self) -> ChangeRequestService:
+        from chalicelib.adapters.change_requests import DynamoChangeRequestRepository
+        from chalicelib.services.change_requests import ChangeRequestService
+
+        repository = DynamoChangeRequestRepository(self.dynamodb, self.settings.registry_table,
+                                                   self.household_repository)
+        return ChangeRequestService(self.household_repository, repository, self.notifications, self.clock, self.ids,
+                                    self.settings.page_size_max)
 
     @cached_property
     def applications(self) -> ApplicationService:
@@ -242,6 +253,7 @@ class Services:
             HttpBankGateway,
             NoBank,
             PayrollStateMachine,
+            SqsBankQueue,
             StaticDeathRegistry,
             UnconfiguredFunds,
             ZeepFundsGateway,
@@ -269,7 +281,9 @@ class Services:
             payroll=DynamoPayrollRepository(self.dynamodb, s.payroll_table),
             files=S3FileStore(self.s3, s.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
             sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets,
-            cipher=self.cipher)
+            cipher=self.cipher,
+            bank_queue=(SqsBankQueue(aws_client("sqs", s), s.payroll_bank_queue_url)
+                        if s.payroll_bank_queue_url else None))
 
 
 def field_cipher(settings: Settings) -> EnvelopeCipher:

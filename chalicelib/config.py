@@ -65,6 +65,7 @@ class Settings(BaseModel):
     payroll_bucket: str = "spsr-payroll-files"
     payroll_state_machine_arn: str | None = None
     payroll_approval_queue_url: str | None = None
+    payroll_bank_queue_url: str | None = None  # bank callbacks, applied by payroll_bank_messages; unset: at once
     payroll_batch_size: int = Field(default=1000, ge=1, le=10_000)  # manifest lines per Map item
     pain001_max_transactions: int = Field(default=10_000, ge=1, le=100_000)  # a bank file is split beyond this
     payroll_auto_approve: bool = False  # local runs: approve every district's pre-payroll at once
@@ -159,6 +160,7 @@ class Settings(BaseModel):
             "SPSR_PAYROLL_BUCKET": "payroll_bucket",
             "SPSR_PAYROLL_STATE_MACHINE_ARN": "payroll_state_machine_arn",
             "SPSR_PAYROLL_APPROVAL_QUEUE_URL": "payroll_approval_queue_url",
+            "SPSR_PAYROLL_BANK_QUEUE_URL": "payroll_bank_queue_url",
             "SPSR_PAYROLL_BATCH_SIZE": "payroll_batch_size",
             "SPSR_PAIN001_MAX_TRANSACTIONS": "pain001_max_transactions",
             "SPSR_PAYROLL_AUTO_APPROVE": "payroll_auto_approve",

@@ -59,8 +59,11 @@ class FileInfo:
     size: int = 0
 
 
-def msg_id(month: str, bank_code: str, seq: int) -> str:
-    """Unique per (month, bank, file): re-running a month rebuilds the same ids, so a bank sees a duplicate."""
+def msg_id(month: str, bank_code: str, seq: int, district: str = "") -> str:
+    """Unique per (month, bank, district, file): re-running a month rebuilds the same ids, so a bank sees a
+    duplicate. With a district (7 digits) the id is 29 characters; ISO allows 35."""
+    if district:
+        return f"SPSR-{month}-{bank_code[:6]}-{district}-{seq:03d}"[:35]
     return f"SPSR-{month}-{bank_code}-{seq:04d}"[:35]
 
 
@@ -82,9 +85,15 @@ _TX = (
 
 
 def transaction_xml(line: PaymentLine, account: str) -> str:
-    return _TX.format(iid=line.instruction_id, amount=line.amount, bank=_t(line.bank_code),
-                      name=_t(line.payee_name[:140]), account=_t(account), kind=line.account_kind.upper(),
-                      programme=line.programme, month=line.month, district=line.district_code)
+    # _TX spelled as an f-string: a few times faster than str.format with keywords, millions of times a month
+    iid = line.instruction_id
+    return (f"<CdtTrfTxInf><PmtId><InstrId>{iid}</InstrId><EndToEndId>{iid}</EndToEndId></PmtId>"
+            f"<Amt><InstdAmt Ccy=\"UZS\">{line.amount}</InstdAmt></Amt>"
+            f"<CdtrAgt><FinInstnId><Othr><Id>{_t(line.bank_code)}</Id></Othr></FinInstnId></CdtrAgt>"
+            f"<Cdtr><Nm>{_t(line.payee_name[:140])}</Nm></Cdtr>"
+            f"<CdtrAcct><Id><Othr><Id>{_t(account)}</Id><SchmeNm><Prtry>{line.account_kind.upper()}"
+            f"</Prtry></SchmeNm></Othr></Id></CdtrAcct><Purp><Cd>{PROGRAMME_PURPOSE}</Cd></Purp>"
+            f"<RmtInf><Ustrd>{line.programme} {line.month} {line.district_code}</Ustrd></RmtInf></CdtTrfTxInf>")
 
 
 def write_pain001(out: IO[bytes], lines: list[PaymentLine], *, msg: str, created_at: str, execution_date: str,

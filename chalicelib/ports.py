@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
+from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.evidence import CollectedEvidence
 from chalicelib.domain.households import ChangeRecord, Household
@@ -65,6 +66,57 @@ class HouseholdRepository(Protocol):
     def changes(self, household_id: str) -> list[ChangeRecord]: ...
 
 
+@dataclass(frozen=True)
+class HouseholdWrite:
+    """A household update written together with something else (one transaction)."""
+
+    household: Household
+    expected_version: int
+    change: ChangeRecord
+    claim_pinfls: tuple[str, ...] = ()
+    release_pinfls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeRequestQuery:
+    """A district's change requests in one status, oldest first; optionally one mahalla of it."""
+
+    district_code: str
+    status: str = "pending"
+    mahalla_code: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRequestPage:
+    items: list[ChangeRequest]
+    cursor: str | None
+
+
+class ChangeRequestRepository(Protocol):
+    def add(self, request: ChangeRequest) -> None:
+        """Stores a new request; Conflict if its id exists."""
+        ...
+
+    def get(self, request_id: str) -> ChangeRequest | None: ...
+
+    def for_household(self, household_id: str) -> list[ChangeRequest]:
+        """The household's requests, oldest first."""
+        ...
+
+    def list(self, query: ChangeRequestQuery) -> ChangeRequestPage: ...
+
+    def decide(self, decided: ChangeRequest, write: HouseholdWrite | None = None) -> None:
+        """Stores ``decided`` if the stored request is still pending, and ``write`` in the same transaction.
+
+        Conflict ``already_decided`` when the request was decided meanwhile, ``stale_version`` when the
+        household moved on, ``member_in_other_household`` when a joining person was claimed elsewhere;
+        nothing is written then.
+        """
+        ...
+
+
 class ApplicationRepository(Protocol):
     def add(self, application: Application) -> None:
         """Stores a new application; Conflict if the household already filed for that cycle month."""
@@ -105,8 +157,11 @@ class AssignmentRepository(Protocol):
 
     def for_household(self, household_id: str) -> list[Assignment]: ...
 
-    def active_in(self, month: str) -> Iterator[Assignment]:
-        """Every active assignment that pays in ``month``."""
+    # Active assignments are stored in this many shards, each one read on its own (the payroll freeze).
+    shard_count: int
+
+    def active_in(self, month: str, shard: int | None = None) -> Iterator[Assignment]:
+        """Every active assignment that pays in ``month`` (in one shard, 0 <= shard < shard_count, when given)."""
         ...
 
     def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None: ...
@@ -121,14 +176,30 @@ class PayrollRepository(Protocol):
         """Stores a new instruction; False (and nothing written) when its id exists already."""
         ...
 
+    def add_instructions(self, instructions: list[Instruction]) -> int:
+        """Stores those whose id is new, each conditionally as ``add_instruction``; how many were new."""
+        ...
+
     def get_instruction(self, instruction_id: str) -> Instruction | None: ...
 
     def move(self, current: Instruction, new: Instruction) -> bool:
         """Replaces ``current`` by ``new`` if the stored status is still ``current.status``; False otherwise."""
         ...
 
-    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
-        """Every instruction of ``month`` (of one district when given), ordered by district, then id."""
+    # A month's instructions are stored in this many shards, each one readable on its own (the books).
+    shard_count: int
+
+    def instructions(self, month: str, district_code: str | None = None,
+                     shard: int | None = None) -> Iterator[Instruction]:
+        """Every instruction of ``month`` (of one district, or one shard, when given), by district, then id."""
+        ...
+
+    def mark_for_retry(self, instruction: Instruction) -> None:
+        """Remembers a rejected instruction, to be re-paid as arrears once the bank details are corrected."""
+        ...
+
+    def retries(self) -> Iterator[Instruction]:
+        """Every instruction marked for retry (as marked; the caller reads its current status)."""
         ...
 
     def get_run(self, month: str) -> PayrollRun | None: ...
@@ -149,6 +220,12 @@ class PayrollRepository(Protocol):
     def claim_signature(self, bank_id: str, signature: str, expires_at: int) -> bool:
         """Records a callback signature; False when the very same signed request came before (a replay)."""
         ...
+
+
+class BankMessageQueue(Protocol):
+    """Signed bank callbacks, acknowledged at once and applied by the queue's consumer (SQS)."""
+
+    def send(self, message: dict[str, str]) -> None: ...
 
 
 class HouseholdDirectory(Protocol):

@@ -8,7 +8,10 @@ the manifest, pre-payroll CSVs, pain.001 files with their SHA-256 manifest, pain
 camt.054 notifications and the reconciliation. It returns the books.
 
 Callbacks go to ``callback_url`` (``POST /bank/callbacks`` of ``chalice local``) when given, or else
-straight to the same service method the route calls, signatures checked either way.
+straight to the same service method the route calls, signatures checked either way. In the second
+case they go through the bank-callback queue as on AWS: the service queues each checked message and
+``drain_bank_queue`` hands the queue's messages to the consumer (``payroll_bank_messages``) in
+batches of 10, as the Lambda event source does, deleting those it did not report as failed.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from devstack.stack import EmbeddedStack
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "statemachines" / "payroll.asl.json"
 QUEUE = "spsr-payroll-approvals"
+BANK_QUEUE = "spsr-payroll-bank-callbacks"
 
 
-def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str) -> None:
-    """Adds ``n`` synthetic households with active assignments (ids ``hh-00000000000i``)."""
+def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str, districts: int = 0) -> None:
+    """Adds ``n`` synthetic households with active assignments (ids ``hh-00000000000i``), in ``districts``
+    districts when given (every district of the country otherwise)."""
     s = stack.settings()
-    households, assignments = pop.build(n, month)
+    households, assignments = pop.build(n, month, districts)
     changes = [ChangeRecord(household_id=h.household_id, version=1, at=f"{month}-01T00:00:00+00:00",
                             actor_id="demo", actor_role="system", action="register", target="household")
                for h in households]
@@ -47,11 +52,12 @@ def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str) -> None:
 
 
 def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, synthetic_beneficiaries: int = 0,
+              synthetic_districts: int = 0,
               callback_url: str | None = None, reject_rate: float = 0.02, return_rate: float = 0.02,
               max_transactions: int = 1000, timeout: float = 300.0) -> dict[str, Any]:
     out = Path(out_dir)
     if synthetic_beneficiaries:
-        seed_beneficiaries(stack, synthetic_beneficiaries, month)
+        seed_beneficiaries(stack, synthetic_beneficiaries, month, synthetic_districts)
     bank = BankServer(BankSimulator(reject_rate=reject_rate, return_rate=return_rate)).start()
     ifms = IfmsServer().start()
     saved = dict(os.environ)
@@ -62,7 +68,10 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
         lambda_bridge.install(app)
         arn = lambda_bridge.deploy_state_machine(sfn, "spsr-local-payroll", ASL, app, {
             "PayrollBucket": settings.payroll_bucket, "PayrollApprovalQueueUrl": queue_url})
+        bank_queue_url = stack.client("sqs").create_queue(QueueName=BANK_QUEUE)["QueueUrl"]
         os.environ.update(stack.env())
+        if not callback_url:  # in process: callbacks queued and applied by the consumer, as on AWS
+            os.environ["SPSR_PAYROLL_BANK_QUEUE_URL"] = bank_queue_url
         os.environ.update({
             "SPSR_PAYROLL_STATE_MACHINE_ARN": arn, "SPSR_PAYROLL_APPROVAL_QUEUE_URL": queue_url,
             "SPSR_PAYROLL_AUTO_APPROVE": "true", "SPSR_BANK_URL": bank.url, "SPSR_IFMS_URL": ifms.url,
@@ -79,12 +88,14 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
             if callback_url:
                 return post(callback_url, headers, body)
             envelope = json.loads(body)
-            svc.receive_callback(bank_id=headers["X-Bank-Id"], timestamp=headers["X-Signature-Timestamp"],
-                                 signature=headers["X-Signature"], body=body,
-                                 message_type=envelope["message_type"], document=envelope["document"])
-            return 200
+            answer = svc.receive_callback(bank_id=headers["X-Bank-Id"], timestamp=headers["X-Signature-Timestamp"],
+                                          signature=headers["X-Signature"], body=body,
+                                          message_type=envelope["message_type"], document=envelope["document"])
+            return 202 if answer.get("queued") else 200
 
         statuses = bank.simulator.deliver(deliver, per_message=100)
+        if not callback_url:
+            drain_bank_queue(stack.client("sqs"), bank_queue_url)
         books = svc.reconcile(month)
         summary = svc.summary_for_system(month)
         _export(stack, settings.payroll_bucket, month, out, bank.simulator)
@@ -101,6 +112,26 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
         os.environ.clear()
         os.environ.update(saved)
         bootstrap.reset()
+
+
+def drain_bank_queue(sqs: Any, queue_url: str, rounds: int = 100) -> int:
+    """Hands the queued bank callbacks to their consumer until the queue is empty; how many were applied."""
+    from chalicelib.tasks.payroll import payroll_bank_messages
+
+    applied = 0
+    for _ in range(rounds):
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return applied
+        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                              "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs"}
+                             for m in messages]}
+        failed = {f["itemIdentifier"] for f in payroll_bank_messages(event, None)["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+                applied += 1
+    return applied
 
 
 def _wait(sfn: Any, execution_arn: str, timeout: float) -> str:

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from itertools import groupby
 from pathlib import Path
 
+from chalicelib.adapters.payroll import RUN_SHARDS
+from chalicelib.adapters.payroll import _shard as instruction_shard
 from chalicelib.domain.payroll import LINE_FIELDS, Instruction, PaymentLine, PayrollRun
 
 _SCHEMA = """
@@ -33,6 +35,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS instruction_id ON instruction (id);
 CREATE TABLE IF NOT EXISTS run (month TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS message (bank TEXT, msg_id TEXT, kind TEXT, at TEXT, PRIMARY KEY (bank, msg_id));
 CREATE TABLE IF NOT EXISTS signature (bank TEXT, sig TEXT, expires_at INTEGER, PRIMARY KEY (bank, sig));
+CREATE TABLE IF NOT EXISTS retry (id TEXT PRIMARY KEY, status TEXT, line TEXT NOT NULL);
 """
 
 
@@ -41,6 +44,8 @@ _SEP = "\x1f"
 
 
 class SqlitePayrollRepository:
+    shard_count = RUN_SHARDS
+
     def __init__(self, path: str | Path, commit_every: int = 50_000, durable: bool = True) -> None:
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         # A large page cache: two million random-key inserts otherwise thrash a 2 MB default cache.
@@ -63,19 +68,38 @@ class SqlitePayrollRepository:
         self._db.commit()
         self._pending = 0
 
-    def add_instruction(self, instruction: Instruction) -> bool:
-        line = instruction.line
-        text = _SEP.join(map(str, line.as_row()))
+    @staticmethod
+    def _line_text(line: PaymentLine) -> str:
+        text = _SEP.join(map(str, line))
         if text.count(_SEP) != len(LINE_FIELDS) - 1:
             raise ValueError(f"instruction {line.instruction_id}: a value holds the field separator")
-        cur = self._db.execute(
+        return text
+
+    def add_instruction(self, instruction: Instruction) -> bool:
+        return self.add_instructions([instruction]) == 1
+
+    def add_instructions(self, instructions: list[Instruction]) -> int:
+        """INSERT OR IGNORE on the unique id, in one statement per batch: a known id adds nothing."""
+        before = self._db.total_changes
+        self._db.executemany(
             "INSERT OR IGNORE INTO instruction VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (line.month, line.district_code, next(self._seq), line.instruction_id, instruction.status,
-             instruction.reason,
-             instruction.file_msg_id, int(instruction.retry_pending), instruction.updated_at,
-             text))
-        self._wrote()
-        return cur.rowcount == 1
+            [(i.line.month, i.line.district_code, next(self._seq), i.line.instruction_id, i.status, i.reason,
+              i.file_msg_id, int(i.retry_pending), i.updated_at, self._line_text(i.line))
+             # in id order: consecutive inserts into the id index land on neighbouring pages
+             for i in sorted(instructions, key=lambda i: i.line.instruction_id)])
+        self._pending += len(instructions)
+        if self._pending >= self._commit_every:
+            self.commit()
+        return self._db.total_changes - before
+
+    def mark_for_retry(self, instruction: Instruction) -> None:
+        self._db.execute("INSERT OR REPLACE INTO retry VALUES (?, ?, ?)",
+                         (instruction.instruction_id, instruction.status, self._line_text(instruction.line)))
+        self.commit()
+
+    def retries(self) -> Iterator[Instruction]:
+        for status, line in self._db.execute("SELECT status, line FROM retry ORDER BY id").fetchall():
+            yield Instruction(line=PaymentLine.from_row(line.split(_SEP)), status=status, retry_pending=True)
 
     @staticmethod
     def _instruction(row: tuple[str, str, str | None, str | None, int, str, str]) -> Instruction:
@@ -97,7 +121,8 @@ class SqlitePayrollRepository:
         self._wrote()
         return cur.rowcount == 1
 
-    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
+    def instructions(self, month: str, district_code: str | None = None,
+                     shard: int | None = None) -> Iterator[Instruction]:
         self.commit()
         sql = ("SELECT status, id, reason, file_msg_id, retry_pending, updated_at, line, district FROM instruction "
                "WHERE month = ?")
@@ -107,9 +132,11 @@ class SqlitePayrollRepository:
             args += (district_code,)
         cur = self._db.cursor()  # its own cursor: writes may happen while the caller iterates
         rows = cur.execute(sql + " ORDER BY district, seq", args)
+        wanted = None if shard is None else f"{shard:02d}"
         for _, group in groupby(rows, key=lambda r: r[7]):
             for row in sorted(group, key=lambda r: r[1]):
-                yield self._instruction(row[:7])
+                if wanted is None or instruction_shard(row[1]) == wanted:
+                    yield self._instruction(row[:7])
 
     def get_run(self, month: str) -> PayrollRun | None:
         row = self._db.execute("SELECT data FROM run WHERE month = ?", (month,)).fetchone()

@@ -53,8 +53,9 @@ NOT_SHIPPED = ("boto3", "botocore", "s3transfer", "chalice", "moto", "pytest", "
 # runs every handler without them):
 # - pytest and what only it needs: OpenFisca-Core declares it for its `openfisca test` command;
 # - phonenumbers' geocoder, carrier and time-zone data (38 MB): the registry only parses and validates;
+# - botocore, which aws-xray-sdk (Powertools Tracer) requires: the runtime provides it, as it does boto3;
 # - numpy's own test suites.
-PRUNED_DISTRIBUTIONS = ("pytest", "pluggy", "iniconfig", "pygments")
+PRUNED_DISTRIBUTIONS = ("pytest", "pluggy", "iniconfig", "pygments", "botocore")
 PRUNED_PATHS = ("_pytest", "py.py", "phonenumbers/geodata", "phonenumbers/carrierdata", "phonenumbers/tzdata",
                 "numpy/tests", "numpy/*/tests", "numpy/*/*/tests")
 # In chalicelib but for the command line, tests and benchmarks (pyarrow, synthetic data): not on Lambda.

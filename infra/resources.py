@@ -18,7 +18,16 @@ change record                          HH#<household_id> /         the household
                                        CHANGE#<version:010d>       first (Query begins_with CHANGE#)
 PINFL claim                            PINFL#<pinfl> / PERSON      find a person's household by PINFL;
                                                                    a conditional put keeps it unique
+change request                         HH#<household_id> /         the household's reported changes
+                                       CR#<request_id>             (Query begins_with CR#); decided in
+                                                                   one transaction with the household
+change request pointer                 CR#<request_id> / CR        find a request by id (it names the
+                                                                   household): approve, reject, read
 =====================================  ==========================  ==================================
+
+- ``change_requests_by_district`` (pk ``cr_district``, sort ``<status>#<submitted_at>#<request_id>``):
+  a district's queue of pending requests, oldest first (``begins_with pending#``), and its decided
+  ones by status. Sparse: only change request items carry ``cr_district``.
 
 Applications table (``spsr-applications``):
 
@@ -133,8 +142,11 @@ def _keyed_table(name: str, index_attrs: tuple[str, ...] = (),
     return spec
 
 
+CHANGE_REQUEST_INDEX = "change_requests_by_district"
+
+
 def registry_table(name: str) -> dict[str, Any]:
-    return _keyed_table(name)
+    return _keyed_table(name, ("cr_district", "cr_sk"), (_index(CHANGE_REQUEST_INDEX, "cr_district", "cr_sk"),))
 
 
 def applications_table(name: str) -> dict[str, Any]:
@@ -236,13 +248,18 @@ def _create_bucket(s3: Any, bucket: str, region: str) -> None:
     )
 
 
-def cfn_table_properties(spec: dict[str, Any]) -> dict[str, Any]:
+def cfn_table_properties(spec: dict[str, Any], kms_key_arn: Any = None) -> dict[str, Any]:
     """The CloudFormation ``AWS::DynamoDB::Table`` properties for a table definition above.
 
     The boto3 ``create_table`` arguments and the CloudFormation properties differ in one name
-    (``SSESpecification.Enabled`` is ``SSEEnabled``); everything else carries over unchanged.
+    (``SSESpecification.Enabled`` is ``SSEEnabled``); everything else carries over unchanged. On AWS
+    every table also has point-in-time recovery and deletion protection, and with ``kms_key_arn`` is
+    encrypted with that customer-managed key (the local stack keeps the default key).
     """
     props = {k: v for k, v in spec.items() if k != "SSESpecification"}
     props["SSESpecification"] = {"SSEEnabled": spec.get("SSESpecification", {}).get("Enabled", True)}
+    if kms_key_arn is not None:
+        props["SSESpecification"].update({"SSEType": "KMS", "KMSMasterKeyId": kms_key_arn})
     props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    props["DeletionProtectionEnabled"] = True
     return props

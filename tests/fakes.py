@@ -8,11 +8,20 @@ from datetime import UTC, datetime
 
 from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.domain.applications import Application
+from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.evidence import CollectedEvidence
 from chalicelib.domain.households import ChangeRecord, Household, bank_context
-from chalicelib.ports import ApplicationQuery, Page, UploadTicket
+from chalicelib.ports import (
+    ApplicationQuery,
+    ChangeRequestPage,
+    ChangeRequestQuery,
+    FieldCipher,
+    HouseholdWrite,
+    Page,
+    UploadTicket,
+)
 from devstack.local_kms import InMemoryKms
 
 
@@ -174,10 +183,54 @@ def fake_cipher() -> EnvelopeCipher:
     return EnvelopeCipher(InMemoryKms(), "alias/spsr-test-data")
 
 
-def sealed(household: Household, cipher: EnvelopeCipher) -> Household:
+def sealed(household: Household, cipher: FieldCipher) -> Household:
     """The household as the repository stores it: its bank number sealed."""
     bank = household.bank_account
     if bank is None or bank.sealed:
         return household
     return replace(household, bank_account=bank.sealed_with(cipher.seal(bank.number,
                                                                          bank_context(household.household_id))))
+
+
+class FakeChangeRequests:
+    """Change requests beside ``FakeHouseholds``; a decision and its household write succeed or fail together."""
+
+    def __init__(self, households: FakeHouseholds) -> None:
+        self.items: dict[str, ChangeRequest] = {}
+        self._households = households
+
+    def add(self, request: ChangeRequest) -> None:
+        if request.request_id in self.items:
+            raise Conflict("exists", code="change_request_exists")
+        self.items[request.request_id] = request
+
+    def get(self, request_id: str) -> ChangeRequest | None:
+        return self.items.get(request_id)
+
+    def for_household(self, household_id: str) -> list[ChangeRequest]:
+        return sorted((r for r in self.items.values() if r.household_id == household_id),
+                      key=lambda r: (r.submitted_at, r.request_id))
+
+    def list(self, query: ChangeRequestQuery) -> ChangeRequestPage:
+        found = sorted((r for r in self.items.values() if r.district_code == query.district_code
+                        and r.status == query.status and query.mahalla_code in (None, r.mahalla_code)),
+                       key=lambda r: (r.submitted_at, r.request_id))
+        start = int(query.cursor or 0)
+        more = start + query.limit < len(found)
+        return ChangeRequestPage(items=found[start:start + query.limit],
+                                 cursor=str(start + query.limit) if more else None)
+
+    def decide(self, decided: ChangeRequest, write: HouseholdWrite | None = None) -> None:
+        if self.items[decided.request_id].status != "pending":
+            raise Conflict("decided", field="status", code="already_decided")
+        if write is not None:
+            hid = write.household.household_id
+            if self._households.items[hid].version != write.expected_version:
+                raise Conflict("stale", field="version", code="stale_version")
+            if any(self._households.pinfls.get(p, (hid,))[0] != hid for p in write.release_pinfls):
+                raise Conflict("claimed elsewhere", code="member_in_other_household")
+            self._households.save(write.household, write.expected_version, write.change, write.claim_pinfls)
+            for p in write.release_pinfls:
+                self._households.pinfls.pop(p, None)
+        self.items[decided.request_id] = decided
+

@@ -11,7 +11,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from chalicelib.adapters.payroll import HouseholdsByGet
+from chalicelib.adapters.dynamodb import _shard as assignment_shard
+from chalicelib.adapters.payroll import RUN_SHARDS, HouseholdsByGet
+from chalicelib.adapters.payroll import _shard as instruction_shard
 from chalicelib.config import Settings
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.payroll import Instruction, PayrollRun
@@ -43,6 +45,7 @@ class FaultPlan:
 @dataclass
 class FakeAssignments:
     items: dict[str, Assignment] = field(default_factory=dict)
+    shard_count: int = 4
 
     def add_all(self, assignments: list[Assignment]) -> int:
         new = [a for a in assignments if a.assignment_id not in self.items]
@@ -56,9 +59,9 @@ class FakeAssignments:
     def for_household(self, household_id: str) -> list[Assignment]:
         return [a for a in self.items.values() if a.household_id == household_id]
 
-    def active_in(self, month: str) -> Iterator[Assignment]:
+    def active_in(self, month: str, shard: int | None = None) -> Iterator[Assignment]:
         for a in sorted(self.items.values(), key=lambda a: a.assignment_id):
-            if a.pays_in(month):
+            if a.pays_in(month) and shard in (None, int(assignment_shard(a.assignment_id)) % self.shard_count):
                 yield a
 
     def set_status(self, assignment_id: str, status: str, reason: str | None = None) -> None:
@@ -74,7 +77,9 @@ class FakePayrollRepo:
     run_items: dict[str, PayrollRun] = field(default_factory=dict)
     messages: set[tuple[str, str]] = field(default_factory=set)
     signatures: set[tuple[str, str]] = field(default_factory=set)
+    retry_marks: dict[str, Instruction] = field(default_factory=dict)
     adds: int = 0  # conditional writes attempted
+    shard_count: int = RUN_SHARDS
 
     def add_instruction(self, instruction: Instruction) -> bool:
         self.adds += 1
@@ -84,8 +89,18 @@ class FakePayrollRepo:
         self.faults.tick()
         return True
 
+    def add_instructions(self, instructions: list[Instruction]) -> int:
+        return sum(self.add_instruction(i) for i in instructions)
+
     def get_instruction(self, instruction_id: str) -> Instruction | None:
         return self.items.get(instruction_id)
+
+    def mark_for_retry(self, instruction: Instruction) -> None:
+        self.retry_marks[instruction.instruction_id] = instruction
+        self.faults.tick()
+
+    def retries(self) -> Iterator[Instruction]:
+        yield from list(self.retry_marks.values())
 
     def move(self, current: Instruction, new: Instruction) -> bool:
         stored = self.items.get(current.instruction_id)
@@ -95,9 +110,11 @@ class FakePayrollRepo:
         self.faults.tick()
         return True
 
-    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
+    def instructions(self, month: str, district_code: str | None = None,
+                     shard: int | None = None) -> Iterator[Instruction]:
         found = [i for i in self.items.values()
-                 if i.line.month == month and district_code in (None, i.line.district_code)]
+                 if i.line.month == month and district_code in (None, i.line.district_code)
+                 and shard in (None, int(instruction_shard(i.instruction_id)))]
         yield from sorted(found, key=lambda i: (i.line.district_code, i.instruction_id))
 
     def get_run(self, month: str) -> PayrollRun | None:

@@ -6,6 +6,17 @@ from datetime import date
 from typing import Any
 
 from chalicelib.domain.applications import Application, DocumentRef, StatusChange
+from chalicelib.domain.change_requests import (
+    AddressChange,
+    ChangeRequest,
+    MemberDied,
+    MemberMovesIn,
+    MemberMovesOut,
+    Payload,
+    PayoutAccountChange,
+    PhoneChange,
+    payload_fields,
+)
 from chalicelib.domain.decisions import Approval, Decision, ManualFactsUsed, Outcome
 from chalicelib.domain.evidence import IncomeFact, ManualEvidence, PersonFacts
 from chalicelib.domain.households import (
@@ -65,6 +76,9 @@ def change_from(d: dict[str, Any]) -> ChangeRecord:
         old=d.get("old") or {},
         new=d.get("new") or {},
         reason=d.get("reason"),
+        request_id=d.get("request_id"),
+        requested_by=d.get("requested_by"),
+        requested_role=d.get("requested_role"),
     )
 
 
@@ -142,4 +156,44 @@ def application_from(d: dict[str, Any]) -> Application:
         due_date=d.get("due_date", ""),
         attempt=int(d.get("attempt", 1)),
         manual_evidence=tuple(manual_from(m) for m in d.get("manual_evidence", [])),
+    )
+
+
+def change_request_to(r: ChangeRequest) -> dict[str, Any]:
+    out: dict[str, Any] = as_plain(r)
+    out["payload"] = payload_fields(r.payload)
+    out["kind"] = r.kind
+    out["reference"] = r.reference
+    return out
+
+
+def payload_from(d: dict[str, Any]) -> Payload:
+    kind = d["kind"]
+    if kind == "payout_account":
+        return PayoutAccountChange(bank_account=BankAccount(**d["bank_account"]))
+    if kind == "phone":
+        return PhoneChange(person_id=d["person_id"], phone=d["phone"])
+    if kind == "address":
+        return AddressChange(address=Address(**d["address"]))
+    if kind == "member_moves_in":
+        return MemberMovesIn(member=member_from(d["member"]))
+    if kind == "member_moves_out":
+        return MemberMovesOut(person_id=d["person_id"], new_head_person_id=d.get("new_head_person_id"))
+    if kind == "death":
+        return MemberDied(person_id=d["person_id"], died_on=date.fromisoformat(d["died_on"]),
+                          new_head_person_id=d.get("new_head_person_id"))
+    raise ValueError(f"unknown change request kind {kind}")
+
+
+_OPTIONAL = ("note", "decided_by", "decided_role", "decided_at", "reason", "decision_note")
+
+
+def change_request_from(d: dict[str, Any]) -> ChangeRequest:
+    applied = d.get("applied_version")
+    return ChangeRequest(
+        request_id=d["request_id"], household_id=d["household_id"], payload=payload_from(d["payload"]),
+        district_code=d["district_code"], mahalla_code=d["mahalla_code"], base_version=int(d["base_version"]),
+        submitted_by=d["submitted_by"], submitted_role=d["submitted_role"], submitted_at=d["submitted_at"],
+        status=d["status"], applied_version=int(applied) if applied is not None else None,
+        **{k: d.get(k) for k in _OPTIONAL},
     )

@@ -25,8 +25,8 @@ from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict, ValidationFailed
-from chalicelib.domain.households import ChangeRecord, Household, as_plain, bank_context
-from chalicelib.ports import ApplicationQuery, FieldCipher, Page
+from chalicelib.domain.households import BankAccount, ChangeRecord, Household, as_plain, bank_context
+from chalicelib.ports import ApplicationQuery, FieldCipher, HouseholdWrite, Page
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -71,11 +71,16 @@ class DynamoHouseholdRepository:
         self._table = table
         self._cipher = cipher
 
+    def sealed_account(self, household_id: str, bank: BankAccount) -> BankAccount:
+        """``bank`` with its number sealed for the household (also a pending change request's new account)."""
+        if bank.sealed:
+            return bank
+        return bank.sealed_with(self._cipher.seal(bank.number, bank_context(household_id)))
+
     def _household_item(self, household: Household) -> dict[str, Any]:
-        bank = household.bank_account
-        if bank is not None and not bank.sealed:
-            sealed = self._cipher.seal(bank.number, bank_context(household.household_id))
-            household = replace(household, bank_account=bank.sealed_with(sealed))
+        if household.bank_account is not None and not household.bank_account.sealed:
+            household = replace(household, bank_account=self.sealed_account(household.household_id,
+                                                                             household.bank_account))
         return to_item({"pk": f"HH#{household.household_id}", "sk": "META", **codec.household_to(household)})
 
     def get(self, household_id: str) -> Household | None:
@@ -143,19 +148,30 @@ class DynamoHouseholdRepository:
                      code="member_in_other_household"),
         )
 
-    def save(self, household: Household, expected_version: int, change: ChangeRecord,
-             claim_pinfls: tuple[str, ...] = ()) -> None:
+    def write_items(self, write: HouseholdWrite) -> list[dict[str, Any]]:
+        """The transaction items of a household update: the household (conditional on its version), its
+        change record, new PINFL claims and released ones (each conditional on belonging to the household)."""
+        household = write.household
         put = {
             "Put": {
                 "TableName": self._table,
                 "Item": self._household_item(household),
                 "ConditionExpression": "#v = :expected",
                 "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": to_item({":expected": expected_version}),
+                "ExpressionAttributeValues": to_item({":expected": write.expected_version}),
             }
         }
+        releases = [{"Delete": {
+            "TableName": self._table, "Key": to_item({"pk": f"PINFL#{p}", "sk": "PERSON"}),
+            "ConditionExpression": "attribute_not_exists(pk) OR household_id = :h",
+            "ExpressionAttributeValues": to_item({":h": household.household_id}),
+        }} for p in write.release_pinfls]
+        return [put, self._change_put(write.change), *self._claims(household, write.claim_pinfls), *releases]
+
+    def save(self, household: Household, expected_version: int, change: ChangeRecord,
+             claim_pinfls: tuple[str, ...] = ()) -> None:
         self._transact(
-            [put, self._change_put(change), *self._claims(household, claim_pinfls)],
+            self.write_items(HouseholdWrite(household, expected_version, change, claim_pinfls)),
             Conflict(
                 f"household {household.household_id} changed since version {expected_version}, "
                 "or a new member is registered elsewhere; reload and try again",
@@ -381,13 +397,15 @@ class DynamoAssignmentRepository:
             "IndexName": "by_household", "KeyConditionExpression": "household_id = :h",
             "ExpressionAttributeValues": to_item({":h": household_id})})]
 
-    def active_in(self, month: str) -> Iterator[Assignment]:
-        for shard in range(ASSIGNMENT_SHARDS):
+    shard_count = ASSIGNMENT_SHARDS
+
+    def active_in(self, month: str, shard: int | None = None) -> Iterator[Assignment]:
+        for one in range(ASSIGNMENT_SHARDS) if shard is None else (shard,):
             for item in self._query({
                 "IndexName": "by_status",
                 "KeyConditionExpression": "status_shard = :s AND start_sk <= :m",
                 "FilterExpression": "last_month >= :month",
-                "ExpressionAttributeValues": to_item({":s": f"active#{shard:02d}", ":m": f"{month}#~",
+                "ExpressionAttributeValues": to_item({":s": f"active#{one:02d}", ":m": f"{month}#~",
                                                       ":month": month}),
             }):
                 yield _assignment(item)

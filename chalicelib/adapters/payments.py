@@ -1,5 +1,5 @@
 """Outside parties of the payroll: the treasury (IFMS, SOAP through zeep), the paying bank (HTTP),
-the civil registry's deaths, SMS and the payroll state machine.
+the civil registry's deaths, SMS, the bank-callback queue and the payroll state machine.
 
 The zeep client is built from the WSDL packaged in ``chalicelib/wsdl`` (never fetched at run time)
 with explicit connect and operation timeouts, and bound to the configured endpoint.
@@ -125,6 +125,17 @@ class StaticDeathRegistry:
 
     def deceased(self, pinfls: list[str], month: str) -> set[str]:
         return {p for p in pinfls if p in self.pinfls}
+
+
+class SqsBankQueue:
+    """The bank-callback queue: one SQS message per signed callback (the document waits on S3)."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def send(self, message: dict[str, str]) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(message, sort_keys=True))
 
 
 class PayrollStateMachine:

@@ -3,7 +3,11 @@
 Key design (``infra/resources.py`` holds the table definition):
 
 - instruction ``PI#<instruction_id>`` / ``META``: created with ``attribute_not_exists`` so a re-run
-  adds nothing; every status change is conditional on the status it was read at;
+  adds nothing, in bulk by TransactWriteItems of up to 100 such conditional puts (BatchWriteItem
+  cannot be conditional, and an unconditional overwrite could reset an instruction the bank already
+  answered); every status change is conditional on the status it was read at;
+- retry mark ``RETRY#<shard 00..15>`` / ``<instruction_id>``: a rejected instruction awaiting
+  corrected bank details (arrears), read one partition at a time;
 - index ``by_run``: pk ``<month>#<shard 00..15>``, sort ``<district>#<instruction_id>``: a month's
   instructions, one district at a time, spread over 16 partitions;
 - run ``RUNS`` / ``RUN#<month>``: the runs in one small partition (twelve a year);
@@ -67,8 +71,37 @@ class DynamoPayrollRepository:
                 return False
             raise
 
+    shard_count = RUN_SHARDS
+
     def add_instruction(self, instruction: Instruction) -> bool:
         return self._put_new(_instruction_item(instruction))
+
+    def add_instructions(self, instructions: list[Instruction]) -> int:
+        new = 0
+        for start in range(0, len(instructions), 100):
+            new += self._transact_new([_instruction_item(i) for i in instructions[start:start + 100]])
+        return new
+
+    def _transact_new(self, items: list[dict[str, Any]]) -> int:
+        """Conditional puts in one transaction; the ones that exist already are dropped and the rest
+        written again (a transaction is all or nothing). Returns how many were new."""
+        for _ in range(10):
+            if not items:
+                return 0
+            try:
+                self._db.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": self._table, "Item": item,
+                             "ConditionExpression": "attribute_not_exists(pk)"}} for item in items])
+                return len(items)
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = err.response.get("CancellationReasons") or []
+                if len(reasons) != len(items):
+                    raise
+                items = [item for item, r in zip(items, reasons, strict=True)
+                         if r.get("Code") != "ConditionalCheckFailed"]
+        raise RuntimeError("instruction writes kept conflicting")  # the Map child's Retry runs it again
 
     def get_instruction(self, instruction_id: str) -> Instruction | None:
         out = self._db.get_item(TableName=self._table, ConsistentRead=True,
@@ -86,10 +119,12 @@ class DynamoPayrollRepository:
                 return False
             raise
 
-    def instructions(self, month: str, district_code: str | None = None) -> Iterator[Instruction]:
+    def instructions(self, month: str, district_code: str | None = None,
+                     shard: int | None = None) -> Iterator[Instruction]:
         # Each shard's index is sorted by "<district>#<id>": merging the 16 streams yields the month in
         # district order with one page per shard in memory.
-        streams = [self._shard(month, shard, district_code) for shard in range(RUN_SHARDS)]
+        shards = range(RUN_SHARDS) if shard is None else (shard,)
+        streams = [self._shard(month, s, district_code) for s in shards]
         for _, ins in heapq.merge(*streams, key=lambda pair: pair[0]):
             yield ins
 
@@ -151,6 +186,24 @@ class DynamoPayrollRepository:
 
     def claim_signature(self, bank_id: str, signature: str, expires_at: int) -> bool:
         return self._put_new(to_item({"pk": f"SIG#{bank_id}#{signature}", "sk": "SIG", "expires_at": expires_at}))
+
+    def mark_for_retry(self, instruction: Instruction) -> None:
+        item = _instruction_item(instruction)
+        item.update(to_item({"pk": f"RETRY#{_shard(instruction.instruction_id)}", "sk": instruction.instruction_id}))
+        for attribute in ("run_shard", "run_sk"):  # not in the month's index
+            item.pop(attribute)
+        self._db.put_item(TableName=self._table, Item=item)
+
+    def retries(self) -> Iterator[Instruction]:
+        for shard in range(RUN_SHARDS):
+            kwargs: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                                      "ExpressionAttributeValues": to_item({":p": f"RETRY#{shard:02d}"})}
+            while True:
+                page = self._db.query(**kwargs)
+                yield from (_instruction(from_item(i)) for i in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoHouseholdDirectory:
@@ -244,3 +297,10 @@ class LocalFileStore:
 
     def exists(self, key: str) -> bool:
         return os.path.exists(self._path(key))
+
+    def keys(self, prefix: str) -> list[str]:
+        """The keys under ``prefix`` (what the Distributed Map's ItemReader lists on S3)."""
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root.resolve())) for p in folder.rglob("*") if p.is_file())

@@ -39,9 +39,27 @@ DOCUMENT_UPLOAD: dict[str, Any] = {"kind": "id_document", "content_type": "appli
 
 HOUSEHOLD_PATCH: dict[str, Any] = {
     "version": 1,
-    "bank_account": {"kind": "card", "number": "9860351234567896", "bank_code": "XALQ"},
-    "reason": "card replaced by the bank",
+    "address": {"region_code": "1726", "district_code": "1726262", "mahalla_code": EXAMPLE_MAHALLA,
+                "address_line": "Nihol ko'chasi 14, 2-xonadon"},
+    "reason": "moved within the mahalla",
 }
+
+# A payout card change is a change request: a pension_fund_officer or district_admin of the district
+# (``make token ROLE=pension_fund_officer SCOPE=1726262``), not the reporter, approves it.
+EXAMPLE_DISTRICT = "1726262"
+
+CHANGE_REQUEST: dict[str, Any] = {
+    "kind": "payout_account",
+    "version": 1,
+    "bank_account": {"kind": "card", "number": "9860351234567896", "bank_code": "XALQ"},
+    "note": "card replaced by the bank",
+}
+
+CHANGE_APPROVAL: dict[str, Any] = {"version": 1, "note": "the bank's letter on the new card was seen"}
+
+CHANGE_REJECTION: dict[str, Any] = {"reason": "documents_missing", "note": "no letter from the bank yet"}
+
+CHANGE_CANCELLATION: dict[str, Any] = {"note": "reported by mistake"}
 
 MEMBER_PATCH: dict[str, Any] = {"version": 1, "phone": "+998977770022", "reason": "new phone number"}
 

@@ -8,10 +8,11 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.api import examples
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import endpoint, json_response
 from chalicelib.api.schemas import HouseholdPatch, MemberAdd, MemberPatch
-from chalicelib.api.views import change_view, household_view
+from chalicelib.api.views import change_request_view, change_view, household_view
 from chalicelib.domain import access
+from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.services.households import HouseholdChange, MemberChange
 
 bp = Blueprint(__name__)
@@ -24,14 +25,19 @@ def get_household(request: Any, principal: Any, body: None, household_id: str) -
     return household_view(bootstrap.services().households.get(principal, household_id))
 
 
-@endpoint(bp, "/households/{household_id}", "PATCH", tag="households", responses=_STALE,
-          summary="Change a household's address or bank account (give the version you read)",
+@endpoint(bp, "/households/{household_id}", "PATCH", tag="households",
+          responses={**_STALE, 202: "a payout account change (whoever sends it): the pending change request it "
+                                    "became; the household is unchanged until a second person approves it"},
+          summary="Change a household's address (give the version you read); a bank account change becomes "
+                  "a change request (202)",
           body=HouseholdPatch, example=examples.HOUSEHOLD_PATCH, action=access.HOUSEHOLD_UPDATE)
-def update_household(request: Any, principal: Any, body: HouseholdPatch, household_id: str) -> dict[str, Any]:
-    household = bootstrap.services().households.update(principal, household_id, HouseholdChange(
+def update_household(request: Any, principal: Any, body: HouseholdPatch, household_id: str) -> Any:
+    result = bootstrap.services().households.update(principal, household_id, HouseholdChange(
         version=body.version, address=body.address.to_domain() if body.address else None,
         bank_account=body.bank_account.to_domain() if body.bank_account else None, reason=body.reason))
-    return household_view(household)
+    if isinstance(result, ChangeRequest):
+        return json_response(change_request_view(result), 202)
+    return household_view(result)
 
 
 @endpoint(bp, "/households/{household_id}/members", "POST", tag="households", responses=_STALE, status=201,

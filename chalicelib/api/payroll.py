@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
-from chalicelib.api.http import endpoint
+from chalicelib.api.http import endpoint, json_response
 from chalicelib.domain import access
 
 if TYPE_CHECKING:
@@ -118,12 +118,13 @@ def file_links(request: Any, principal: Any, body: None, month: str) -> dict[str
 @endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, audit="bank.callback", body=BankCallbackIn,
           example=CALLBACK_EXAMPLE,
           summary="Bank notifications (camt.054) and status reports (pain.002), HMAC-signed; no bearer token",
-          responses={401: "unsigned, wrongly signed, unknown bank or stale timestamp",
+          responses={202: "checked and queued: applied shortly by the bank-message consumer",
+                     401: "unsigned, wrongly signed, unknown bank or stale timestamp",
                      409: "the very same signed request was received before (replay)"})
-def bank_callback(request: Any, principal: Any, body: BankCallbackIn) -> dict[str, Any]:
+def bank_callback(request: Any, principal: Any, body: BankCallbackIn) -> Any:
     headers = request.headers
     result: dict[str, Any] = bootstrap.services().payroll.receive_callback(
         bank_id=headers.get("x-bank-id"), timestamp=headers.get("x-signature-timestamp"),
         signature=headers.get("x-signature"), body=request.raw_body or b"", message_type=body.message_type,
         document=body.document)
-    return result
+    return json_response(result, 202) if result.get("queued") else result

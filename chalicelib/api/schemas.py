@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain import change_requests as cr
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.evidence import IncomeFact, PersonFacts
 from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
 from chalicelib.domain.identifiers import is_luhn_valid, is_well_formed_pinfl
@@ -293,3 +295,74 @@ class RerunIn(Strict):
 
 class AssessmentPreviewIn(Strict):
     evidence: dict[str, object]
+
+
+ChangeKind = Literal["payout_account", "phone", "address", "member_moves_in", "member_moves_out", "death"]
+RejectionReason = Literal["documents_missing", "not_confirmed", "duplicate", "no_longer_applies", "other"]
+PersonId = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+assert set(cr.KINDS) == set(ChangeKind.__args__)  # type: ignore[attr-defined]
+assert set(cr.REJECTION_REASONS) == set(RejectionReason.__args__)  # type: ignore[attr-defined]
+
+# The fields each kind of change request needs, and the ones it may carry besides.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "payout_account": ("bank_account",), "phone": ("person_id", "phone"), "address": ("address",),
+    "member_moves_in": ("member",), "member_moves_out": ("person_id",), "death": ("person_id", "died_on"),
+}
+_MAY: dict[str, tuple[str, ...]] = {"member_moves_out": ("new_head_person_id",), "death": ("new_head_person_id",)}
+
+
+class ChangeRequestIn(Strict):
+    """A reported change to a household, with the fields of its kind only: ``payout_account``:
+    bank_account; ``phone``: person_id, phone; ``address``: address; ``member_moves_in``: member;
+    ``member_moves_out``: person_id (and new_head_person_id when the head leaves); ``death``:
+    person_id, died_on (and new_head_person_id)."""
+
+    kind: ChangeKind
+    version: int = Field(ge=1, description="the household version the change was read at")
+    bank_account: BankAccountIn | None = None
+    person_id: PersonId | None = None
+    phone: Phone | None = None
+    address: AddressIn | None = None
+    member: MemberIn | None = None
+    died_on: date | None = None
+    new_head_person_id: PersonId | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+    def to_domain(self) -> cr.Payload:
+        given = self.model_fields_set - {"kind", "version", "note"}
+        for name in _NEEDS[self.kind]:
+            if getattr(self, name) is None:
+                raise ValidationFailed(f"a {self.kind} change needs {name}", field=name, code="missing_field")
+        for name in sorted(given - set(_NEEDS[self.kind]) - set(_MAY.get(self.kind, ()))):
+            raise ValidationFailed(f"a {self.kind} change has no {name}", field=name, code="unknown_field")
+        if self.died_on is not None and self.died_on > date.today():
+            raise ValidationFailed("the date of death cannot be in the future", field="died_on", code="invalid_date")
+        # The checks above guarantee the fields each branch reads.
+        if self.kind == "payout_account" and self.bank_account:
+            return cr.PayoutAccountChange(bank_account=self.bank_account.to_domain())
+        if self.kind == "phone" and self.person_id and self.phone:
+            return cr.PhoneChange(person_id=self.person_id, phone=self.phone)
+        if self.kind == "address" and self.address:
+            return cr.AddressChange(address=self.address.to_domain())
+        if self.kind == "member_moves_in" and self.member:
+            return cr.MemberMovesIn(member=self.member.to_domain())
+        if self.kind == "member_moves_out" and self.person_id:
+            return cr.MemberMovesOut(person_id=self.person_id, new_head_person_id=self.new_head_person_id)
+        assert self.person_id and self.died_on
+        return cr.MemberDied(person_id=self.person_id, died_on=self.died_on,
+                             new_head_person_id=self.new_head_person_id)
+
+
+class ChangeApprovalIn(Strict):
+    version: int = Field(ge=1, description="the household version the approver read")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChangeRejectionIn(Strict):
+    reason: RejectionReason | None = Field(default=None, description="required; 'other' needs a note")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChangeCancellationIn(Strict):
+    note: str | None = Field(default=None, max_length=500)

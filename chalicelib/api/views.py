@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.adapters import codec
 from chalicelib.domain.applications import Application
+from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.households import ChangeRecord, Household, as_plain, mask_number
 
@@ -21,12 +22,22 @@ def application_view(a: Application) -> dict[str, Any]:
     return codec.application_to(a)
 
 
+def _mask_bank(holder: dict[str, Any]) -> None:
+    bank = holder.get("bank_account")
+    if isinstance(bank, dict) and bank.get("number"):
+        bank["number"] = mask_number(bank["number"])
+
+
 def change_view(c: ChangeRecord) -> dict[str, Any]:
     out: dict[str, Any] = as_plain(c)
     for side in ("old", "new"):
-        bank = out[side].get("bank_account")
-        if isinstance(bank, dict) and bank.get("number"):
-            bank["number"] = mask_number(bank["number"])  # records are stored masked; older ones too
+        _mask_bank(out[side])  # records are stored masked; older ones too
+    return out
+
+
+def change_request_view(r: ChangeRequest) -> dict[str, Any]:
+    out: dict[str, Any] = codec.change_request_to(r)
+    _mask_bank(out["payload"])  # a pending payout-account change holds the new number sealed
     return out
 
 

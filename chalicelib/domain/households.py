@@ -15,6 +15,8 @@ from chalicelib.domain.errors import Conflict, ValidationFailed
 RELATIONSHIPS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
 LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
 MAX_MEMBERS = 40
+# The member fields a change may touch (PINFL, birth date and sex are fixed once registered).
+MEMBER_FIELDS = ("surname", "given_name", "patronymic", "phone", "language", "relationship", "document")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,23 @@ def sealed_ciphertext(number: str) -> str:
     if not number.startswith(SEALED):
         raise ValueError("the number is not sealed")
     return number.split(":", 2)[2]
+
+
+def same_number(stored: str, paid: str) -> bool:
+    """Whether a household's stored number is still the one a payment went to, without opening either.
+
+    The repository seals a number only when one is set (an approved payout account change), with a fresh
+    nonce and data key; a number it keeps stays the very same sealed string. So an identical string is
+    the same number, a different mask a different one, and a different ciphertext under the same mask
+    is a number set again since the payment: counted as a correction (the digits cannot be compared
+    without ``kms:Decrypt``, which only the payment-file writer holds). A plain number (older lines)
+    against a sealed one is compared by mask.
+    """
+    if stored == paid:
+        return True
+    if stored.startswith(SEALED) == paid.startswith(SEALED):
+        return False  # two plain numbers that differ, or a sealed number set again since
+    return mask_number(stored) == mask_number(paid)
 
 
 def bank_context(household_id: str) -> str:
@@ -134,6 +153,10 @@ class ChangeRecord:
     old: dict[str, Any] = field(default_factory=dict)
     new: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    # A change made by approving a change request: the request and who reported it (the actor approved).
+    request_id: str | None = None
+    requested_by: str | None = None
+    requested_role: str | None = None
 
 
 def check_members(members: tuple[Member, ...] | list[Member], field_prefix: str = "members") -> None:
@@ -179,6 +202,19 @@ def expect_version(household: Household, expected: int) -> None:
 def with_member_replaced(household: Household, member: Member) -> Household:
     members = tuple(member if m.person_id == member.person_id else m for m in household.members)
     return replace(household, members=members)
+
+
+def household_fields(h: Household) -> dict[str, Any]:
+    """The household's own fields as change records show them (old and new values).
+
+    Change records hold the bank number's mask only: the number itself lives sealed in the household item."""
+    return {"address": as_plain(h.address), "bank_account": h.bank_account.shown() if h.bank_account else None}
+
+
+def member_fields(m: Member) -> dict[str, Any]:
+    """A member's fields as change records show them."""
+    plain: dict[str, Any] = as_plain(m)
+    return {k: plain[k] for k in ("pinfl", "birth_date", "sex", *MEMBER_FIELDS)}
 
 
 def as_plain(value: Any) -> Any:

@@ -4,6 +4,8 @@ Texts never carry names or identity numbers: only the application reference, pro
 months. Latin Uzbek and Karakalpak are written with the ASCII apostrophe (o', g') so they stay in
 the GSM-7 alphabet (160 characters a segment); Cyrillic needs UCS-2 (70 a segment, 67 when split).
 A decision SMS must fit in two segments; ``render`` shortens the list of reasons if it would not.
+The outcome of a change request (``change_approved``, ``change_rejected``) fits in two segments too: it
+names the request's reference, its kind and the rejection reason in the family's language.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
-EVENTS = ("received", "assigned", "rejected", "needs_review", "payment_credited")
+EVENTS = ("received", "assigned", "rejected", "needs_review", "payment_credited", "change_approved",
+          "change_rejected")
 DECISION_EVENTS = ("assigned", "rejected")
 MAX_DECISION_SEGMENTS = 2
 
@@ -22,6 +25,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "rejected": "Ariza {ref}: rad etildi. Sabab: {reasons}. Savollar bo'lsa mahallaga murojaat qiling.",
         "needs_review": "Ariza {ref}: qo'shimcha tekshiruvda ({sources}). Xodim {due} gacha bog'lanadi.",
         "payment_credited": "{month} uchun {amount} so'm kartangizga o'tkazildi ({programme}).",
+        "change_approved": "So'rov {ref} ({kind}): tasdiqlandi. Siz so'ramagan bo'lsangiz, mahallaga murojaat qiling.",
+        "change_rejected": "So'rov {ref} ({kind}): rad etildi. Sabab: {reason}. "
+            "Savollar bo'lsa mahallaga murojaat qiling.",
     },
     "uz-Cyrl": {
         "received": "Аризангиз қабул қилинди. Рақам: {ref}. Қарор {due} гача SMS орқали юборилади.",
@@ -29,6 +35,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "rejected": "Ариза {ref}: рад этилди. Сабаб: {reasons}. Саволлар учун маҳаллага мурожаат қилинг.",
         "needs_review": "Ариза {ref}: қўшимча текширувда ({sources}). Ходим {due} гача боғланади.",
         "payment_credited": "{month} учун {amount} сўм картангизга ўтказилди ({programme}).",
+        "change_approved": "Сўров {ref} ({kind}): тасдиқланди. Сўрамаган бўлсангиз, маҳаллага мурожаат қилинг.",
+        "change_rejected": "Сўров {ref} ({kind}): рад этилди. Сабаб: {reason}. "
+            "Саволлар учун маҳаллага мурожаат қилинг.",
     },
     "ru": {
         "received": "Заявка принята. Номер: {ref}. Решение придёт по SMS до {due}.",
@@ -36,6 +45,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "rejected": "Заявка {ref}: отказ. Причина: {reasons}. Вопросы - в махаллю.",
         "needs_review": "Заявка {ref}: на проверке ({sources}). Сотрудник свяжется до {due}.",
         "payment_credited": "За {month} зачислено {amount} сум на карту ({programme}).",
+        "change_approved": "Запрос {ref} ({kind}): одобрен. Если вы его не подавали, обратитесь в махаллю.",
+        "change_rejected": "Запрос {ref} ({kind}): отклонён. Причина: {reason}. Вопросы - в махаллю.",
     },
     "kaa": {
         "received": "Arzan'ız qabıl etildi. Nomer: {ref}. Sheshim {due} shekem SMS arqalı jiberiledi.",
@@ -43,6 +54,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "rejected": "Arza {ref}: biykarlandı. Sebep: {reasons}. Sorawlar bolsa mahallege murajat etin'.",
         "needs_review": "Arza {ref}: qosımsha tekseriwde ({sources}). Xızmetker {due} shekem baylanısadı.",
         "payment_credited": "{month} ushın {amount} som kartan'ızg'a o'tkerildi ({programme}).",
+        "change_approved": "Soraw {ref} ({kind}): tastıyıqlandı. Siz soramag'an bolsan'ız, mahallege murajat etin'.",
+        "change_rejected": "Soraw {ref} ({kind}): biykarlandı. Sebep: {reason}. "
+            "Sorawlar bolsa mahallege murajat etin'.",
     },
 }
 
@@ -89,6 +103,35 @@ REASONS: dict[str, dict[str, str]] = {
             "has_child_under_18": "18 jasqa shekem bala bar", "no_qualifying_disabled_child": "mu'ge'k bala joq",
             "no_recent_birth": "jaqında tuwılg'an bala joq", "not_non_state_worker": "mamleketlik emes sektorda emes",
             "rule_not_in_force": "bag'darlama ele ku'shke kirmegen"},
+}
+
+# What a change request was about, and why one was rejected (chalicelib.domain.change_requests).
+CHANGE_KINDS: dict[str, dict[str, str]] = {
+    "uz-Latn": {"payout_account": "to'lov kartasi", "phone": "telefon raqami", "address": "manzil",
+                "member_moves_in": "yangi a'zo", "member_moves_out": "a'zo ketishi", "death": "a'zo vafoti"},
+    "uz-Cyrl": {"payout_account": "тўлов картаси", "phone": "телефон рақами", "address": "манзил",
+                "member_moves_in": "янги аъзо", "member_moves_out": "аъзо кетиши", "death": "аъзо вафоти"},
+    "ru": {"payout_account": "карта для выплат", "phone": "номер телефона", "address": "адрес",
+           "member_moves_in": "новый член семьи", "member_moves_out": "выбытие члена семьи",
+           "death": "смерть члена семьи"},
+    "kaa": {"payout_account": "to'lew kartası", "phone": "telefon nomeri", "address": "ma'nzil",
+            "member_moves_in": "jan'a ag'za", "member_moves_out": "ag'zanın' ketiwi",
+            "death": "ag'zanın' qaytıs bolıwı"},
+}
+
+CHANGE_REJECTIONS: dict[str, dict[str, str]] = {
+    "uz-Latn": {"documents_missing": "hujjatlar yetarli emas", "not_confirmed": "ma'lumot tasdiqlanmadi",
+                "duplicate": "takroriy so'rov", "no_longer_applies": "so'rov endi dolzarb emas",
+                "other": "boshqa sabab"},
+    "uz-Cyrl": {"documents_missing": "ҳужжатлар етарли эмас", "not_confirmed": "маълумот тасдиқланмади",
+                "duplicate": "такрорий сўров", "no_longer_applies": "сўров энди долзарб эмас",
+                "other": "бошқа сабаб"},
+    "ru": {"documents_missing": "не хватает документов", "not_confirmed": "сведения не подтверждены",
+           "duplicate": "повторный запрос", "no_longer_applies": "запрос больше не актуален",
+           "other": "иная причина"},
+    "kaa": {"documents_missing": "hu'jjetler jetkiliksiz", "not_confirmed": "mag'lıwmat tastıyıqlanbadı",
+            "duplicate": "qaytalang'an soraw", "no_longer_applies": "soraw endi a'hmiyetli emes",
+            "other": "basqa sebep"},
 }
 
 _GSM_BASIC = set(
@@ -148,6 +191,9 @@ def render(event: str, language: str, params: dict[str, object]) -> Sms:
     if event == "payment_credited":
         values["programme"] = PROGRAMMES[lang].get(str(params.get("programme")), str(params.get("programme")))
         values["amount"] = _amount(int(params.get("amount", 0)))  # type: ignore[call-overload]
+    if event in ("change_approved", "change_rejected"):
+        values["kind"] = CHANGE_KINDS[lang].get(str(params.get("kind")), str(params.get("kind")))
+        values["reason"] = CHANGE_REJECTIONS[lang].get(str(params.get("reason")), str(params.get("reason")))
     if event == "needs_review":
         values["sources"] = ", ".join(str(s) for s in params.get("sources", []))  # type: ignore[attr-defined]
     if event == "rejected":

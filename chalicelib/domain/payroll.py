@@ -11,7 +11,8 @@ instruction's life (DOMAIN.md steps 6 and 7):
 
 Bank messages arrive late, twice or out of order; ``advance`` only ever moves an instruction
 forward, so a duplicate or a stale message changes nothing. Rejected instructions are flagged to be
-paid in a later cycle once the household's bank details are corrected. Amounts are whole som.
+paid in a later cycle once the household's bank details are corrected: one arrears instruction
+(``arrears_id``, keyed to the original month) in a later run, never two. Amounts are whole som.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def instruction_id(beneficiary_person_id: str, programme: str, month: str) -> st
     return f"PI{month[:4]}{month[5:7]}{digest}"
 
 
+def arrears_id(beneficiary_person_id: str, programme: str, original_month: str) -> str:
+    """The id of the one arrears instruction that may re-pay a rejected (beneficiary, programme, month)."""
+    digest = hashlib.sha256(f"{beneficiary_person_id}|{programme}|{original_month}|arrears".encode()).hexdigest()
+    return f"PA{original_month[:4]}{original_month[5:7]}{digest[:24]}"
+
+
 def advance(current: str, event: str) -> str | None:
     """The status after ``event``, or None when the event does not apply (it then changes nothing)."""
     return _TRANSITIONS[event].get(current)
@@ -77,13 +84,15 @@ class PaymentLine(NamedTuple):
     account_kind: str  # card or account
     account_number: str
     payee_name: str
+    # Set on an arrears line: the month whose rejected payment it re-pays (the line's month is the run's).
+    arrears_of: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return self._asdict()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PaymentLine:
-        return cls(**{k: d[k] for k in cls._fields})
+        return cls(**{k: d[k] for k in cls._fields if k in d})  # stored before arrears_of existed: ""
 
     def as_row(self) -> tuple[Any, ...]:
         """The values in field order (manifest CSV rows, compact storage)."""
@@ -167,6 +176,14 @@ class Totals:
         out["balanced"] = self.balanced()
         return out
 
+    def add(self, other: Totals) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Totals:
+        return cls(**{k: int(d[k]) for k in cls.__dataclass_fields__})
+
 
 def reconcile(instructions: Iterable[Instruction],
               sent: dict[tuple[str, str], tuple[int, int]]) -> dict[tuple[str, str], Totals]:
@@ -191,6 +208,20 @@ def reconcile(instructions: Iterable[Instruction],
 RUN_STATUSES = ("started", "frozen", "instructed", "awaiting_approval", "approved", "files_written", "sent",
                 "reconciled", "failed")
 DECISIONS = ("pending", "approved", "rejected")
+
+# A run's life, one step of the state machine per event: event -> {current status: new status}. An event
+# that does not apply leaves the status as it is, so a step run again (a retry, an operator's re-run of
+# an earlier step) never moves a run backwards.
+RUN_TRANSITIONS: dict[str, dict[str, str]] = {
+    "freeze": {"started": "frozen"},
+    "prepare": {"started": "instructed", "frozen": "instructed"},
+    "request_funds": {"instructed": "awaiting_approval"},
+    "approve": {"instructed": "approved", "awaiting_approval": "approved"},
+    "write_files": {"approved": "files_written"},
+    "mark_sent": {"files_written": "sent"},
+    "settle": {"sent": "reconciled"},
+    "fail": {s: "failed" for s in RUN_STATUSES if s not in ("reconciled", "failed")},
+}
 
 
 @dataclass
@@ -230,6 +261,17 @@ class PayrollRun:
 
     def undecided(self) -> list[str]:
         return sorted(code for code, d in self.districts.items() if d.decision == "pending")
+
+    def approved(self) -> list[str]:
+        return sorted(code for code, d in self.districts.items() if d.decision == "approved")
+
+    def advance(self, event: str) -> bool:
+        """Applies ``event`` by ``RUN_TRANSITIONS``; False (status unchanged) when it does not apply."""
+        new = RUN_TRANSITIONS[event].get(self.status)
+        if new is None:
+            return False
+        self.status = new
+        return True
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

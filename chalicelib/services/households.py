@@ -2,6 +2,10 @@
 
 Updates name the version they were read at; a stale version is refused (409) and nothing is
 overwritten. The change record (who, when, old, new) is written in the same transaction.
+
+Staff edit addresses and members directly. A payout account change never is direct, whoever sends
+it: it becomes a change request that a second person approves (``services.change_requests``).
+Citizens report their changes as change requests (they are not granted these direct edits).
 """
 
 from __future__ import annotations
@@ -11,23 +15,24 @@ from typing import Any
 
 from chalicelib.domain import access
 from chalicelib.domain.access import Action, Principal, Target, authorize
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.change_requests import ChangeRequest, PayoutAccountChange
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.households import (
     Address,
     BankAccount,
     ChangeRecord,
     Household,
     Member,
-    as_plain,
     check_members,
     diff,
     expect_version,
+    household_fields,
+    member_fields,
     with_member_replaced,
 )
 from chalicelib.ports import Clock, HouseholdRepository, IdGenerator
+from chalicelib.services.change_requests import ChangeReport, ChangeRequestService
 from chalicelib.services.intake import check_address
-
-MEMBER_FIELDS = ("surname", "given_name", "patronymic", "phone", "language", "relationship", "document")
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,12 @@ class MemberChange:
 
 
 class HouseholdService:
-    def __init__(self, households: HouseholdRepository, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, households: HouseholdRepository, clock: Clock, ids: IdGenerator,
+                 change_requests: ChangeRequestService) -> None:
         self._households = households
         self._clock = clock
         self._ids = ids
+        self._change_requests = change_requests
 
     def get(self, principal: Principal, household_id: str,
             action: Action = access.HOUSEHOLD_READ) -> Household:
@@ -77,7 +84,12 @@ class HouseholdService:
                               target=target, old=old, new=new, reason=reason)
         return replace(household, version=version, updated_at=stamp), change
 
-    def update(self, principal: Principal, household_id: str, change: HouseholdChange) -> Household:
+    def update(self, principal: Principal, household_id: str,
+               change: HouseholdChange) -> Household | ChangeRequest:
+        """The updated household; or, for a payout account change (whoever sends it), the pending change
+        request it became (the household is untouched until a second person approves it)."""
+        if change.bank_account is not None:
+            return self._report(principal, household_id, change)
         household = self._writable(principal, household_id, change.version, access.HOUSEHOLD_UPDATE)
         updated = household
         if change.address is not None:
@@ -85,20 +97,22 @@ class HouseholdService:
             # Moving a household out of one's own scope would hide it from its caseworker.
             authorize(principal, access.HOUSEHOLD_UPDATE, Target.at(change.address), "the new address")
             updated = replace(updated, address=change.address)
-        if change.bank_account is not None:
-            updated = replace(updated, bank_account=change.bank_account)
-        old, new = diff(_household_fields(household), _household_fields(updated))
-        if change.bank_account is not None and "bank_account" not in new:
-            # The stored number is sealed and not decrypted to compare: a number given is a change,
-            # even where its mask matches the old one.
-            old["bank_account"], new["bank_account"] = _household_fields(household)["bank_account"], \
-                _household_fields(updated)["bank_account"]
+        old, new = diff(household_fields(household), household_fields(updated))
         if not new:
             return household
         updated, record = self._record(principal, updated, "household_updated", "household", old, new,
                                        change.reason)
         self._households.save(updated, change.version, record)
         return updated
+
+    def _report(self, principal: Principal, household_id: str, change: HouseholdChange) -> ChangeRequest:
+        assert change.bank_account is not None
+        self.get(principal, household_id, access.HOUSEHOLD_UPDATE)  # the route's own action, then the request's
+        if change.address is not None:
+            raise ValidationFailed("a payout account change is a change request of its own: send the address "
+                                   "separately", field="address", code="one_change_per_request")
+        return self._change_requests.submit(principal, household_id, ChangeReport(
+            version=change.version, payload=PayoutAccountChange(bank_account=change.bank_account), note=change.reason))
 
     def update_member(self, principal: Principal, household_id: str, person_id: str,
                       change: MemberChange) -> Household:
@@ -109,7 +123,7 @@ class HouseholdService:
         updated_member = replace(member, **change.fields)
         updated = with_member_replaced(household, updated_member)
         check_members(updated.members)
-        old, new = diff(_member_fields(member), _member_fields(updated_member))
+        old, new = diff(member_fields(member), member_fields(updated_member))
         if not new:
             return household
         updated, record = self._record(principal, updated, "member_updated", f"member:{person_id}", old, new,
@@ -127,16 +141,7 @@ class HouseholdService:
         updated = replace(household, members=(*household.members, member))
         check_members(updated.members)
         updated, record = self._record(principal, updated, "member_added", f"member:{member.person_id}", {},
-                                       _member_fields(member), reason)
+                                       member_fields(member), reason)
         self._households.save(updated, version, record, claim_pinfls=(member.pinfl,))
         return updated, member
 
-
-def _household_fields(h: Household) -> dict[str, Any]:
-    # Change records hold the mask only: the number itself lives sealed in the household item.
-    return {"address": as_plain(h.address), "bank_account": h.bank_account.shown() if h.bank_account else None}
-
-
-def _member_fields(m: Member) -> dict[str, Any]:
-    plain: dict[str, Any] = as_plain(m)
-    return {k: plain[k] for k in ("pinfl", "birth_date", "sex", *MEMBER_FIELDS)}

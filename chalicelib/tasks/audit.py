@@ -45,5 +45,5 @@ def month(event: dict[str, Any]) -> str:
     return str(event["month"])
 
 
-def month_and(key: str) -> Callable[[dict[str, Any]], str]:
-    return lambda event: f"{event['month']}#{event.get(key, '')}"
+def month_and(*keys: str) -> Callable[[dict[str, Any]], str]:
+    return lambda event: "#".join([str(event["month"]), *(str(event.get(k, "")) for k in keys)])

@@ -50,7 +50,7 @@ IN_SCOPE = {"mahalla": examples.EXAMPLE_MAHALLA, "district": "1726262", "region"
 # Out of scope, as near as possible: a sibling mahalla, a sibling district, another region.
 OUT_OF_SCOPE = {"mahalla": "1726262017", "district": "1726264", "region": "1703"}
 OTHER_MAHALLA = "1703401010"  # the second family's, in Andijon
-PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code"}
+PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code", "request_id"}
 
 
 @dataclass
@@ -60,10 +60,12 @@ class World:
     application_id: str
     person_ids: tuple[str, ...]
     other_household_id: str
+    request_id: str  # a pending change request of the family, reported by a caseworker of another subject
 
     def path_values(self) -> dict[str, str]:  # one value for each of PATH_PARAMS
         return {"household_id": self.household_id, "application_id": self.application_id,
-                "person_id": self.person_ids[1], "month": MONTH, "district_code": IN_SCOPE["district"]}
+                "person_id": self.person_ids[1], "month": MONTH, "district_code": IN_SCOPE["district"],
+                "request_id": self.request_id}
 
     def scope(self, role: str, inside: bool) -> str:
         level = access.SCOPE_LEVEL[role]
@@ -116,6 +118,10 @@ def _seed(settings: Settings) -> World:
         other_created = client.http.post("/applications", body=json.dumps(other),
                                          headers=_headers("mahalla_worker", OTHER_MAHALLA))
         assert other_created.status_code == 201, other_created.body
+        reported = client.http.post(f"/households/{hid}/change-requests", body=json.dumps(examples.CHANGE_REQUEST),
+                                    headers={**worker, "Authorization": "Bearer " + issue(
+                                        "mahalla_worker", IN_SCOPE["mahalla"], subject="matrix-reporter")})
+        assert reported.status_code == 201, reported.body
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     outcome = Outcome(period=MONTH, per_capita_income=900_000, threshold=669_000, programmes={
         "child_allowance": ProgrammeResult(False, 0, 0, 0, ("income_above_threshold",))})
@@ -127,7 +133,7 @@ def _seed(settings: Settings) -> World:
     assert bootstrap.services().payroll.repo.save_run(PayrollRun(
         month=MONTH, execution_name=execution_name(MONTH), status="awaiting_approval", districts=districts))
     return World(settings, hid, app_id, tuple(m["person_id"] for m in household["members"]),
-                 other_created.json_body["household_id"])
+                 other_created.json_body["household_id"], reported.json_body["request_id"])
 
 
 def _headers(role: str, scope: str) -> dict[str, str]:

@@ -57,6 +57,8 @@ def test_every_api_event_replays_with_its_expected_status() -> None:
             ids["APPLICATION_ID"] = body["application_id"]
             ids["HOUSEHOLD_ID"] = body["household_id"]
             ids["PERSON_ID"] = body["members"][1]["person_id"]
+        if path.name.endswith("submit_change_request.json"):
+            ids["REQUEST_ID"] = body["request_id"]
         if path.name.endswith("request_document_upload.json"):
             ids["DOCUMENT_ID"] = body["document_id"]
     assert "${" not in json.dumps(ids)

@@ -63,3 +63,19 @@ def test_the_documented_examples_work_in_order(token) -> None:
         member_add = dict(example("/households/{household_id}/members", "post"), version=3)
         assert client.http.post(f"/households/{hid}/members", body=json.dumps(member_add),
                                 headers=headers).status_code == 201
+        # A payout card change: reported by the worker, decided by a district officer
+        officer = token("pension_fund_officer", examples.EXAMPLE_DISTRICT)
+        report = dict(example("/households/{household_id}/change-requests", "post"), version=4)
+
+        def submit() -> str:
+            created = client.http.post(f"/households/{hid}/change-requests", body=json.dumps(report),
+                                       headers=headers)
+            assert created.status_code == 201, created.body
+            return str(created.json_body["request_id"])
+
+        for action, who, version in (("cancel", headers, None), ("reject", officer, None),
+                                     ("approve", officer, 4)):
+            body = example("/change-requests/{request_id}/" + action, "post")
+            body = dict(body, version=version) if version else body
+            decided = client.http.post(f"/change-requests/{submit()}/{action}", body=json.dumps(body), headers=who)
+            assert decided.status_code == 200, (action, decided.body)

@@ -15,10 +15,10 @@ from chalicelib import bootstrap
 from chalicelib.domain.access import Principal
 from chalicelib.domain.signatures import sign
 from chalicelib.ports import AuditQuery
-from tests.payroll_world import MONTH, World, callback_via, payroll_world  # noqa: F401 (the fixture)
+from tests.payroll_world import MONTH, World, callback_via, loads, payroll_world  # noqa: F401 (the fixture)
 
 
-def _approval_message(world: World, timeout: float = 10.0) -> str:
+def _approval_message(world: World, timeout: float = 60.0) -> str:
     sqs = boto3.client("sqs", region_name=world.settings.region)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -149,3 +149,53 @@ def test_payroll_routes_need_a_payroll_role(token) -> None:
     assert (worker.status_code, worker.json_body["error"]["code"]) == (403, "role_not_allowed")
     assert (bad_month.status_code, bad_month.json_body["error"]["field"]) == (400, "month")
     assert anonymous.status_code == 401
+
+
+def test_a_queued_bank_callback_is_checked_at_once_and_applied_once_by_the_consumer(world: World,
+                                                                                   monkeypatch) -> None:
+    sqs = boto3.client("sqs", region_name=world.settings.region)
+    queue_url = sqs.create_queue(QueueName="spsr-payroll-bank-callbacks")["QueueUrl"]
+    svc = bootstrap.services().payroll
+    run = svc.start(None, MONTH)
+    assert world.wait(run.execution_arn)["status"] == "SUCCEEDED"
+    # Given callbacks go through the bank-message queue
+    monkeypatch.setenv("SPSR_PAYROLL_BANK_QUEUE_URL", queue_url)
+    bootstrap.reset()
+    svc = bootstrap.services().payroll
+    (xml,) = world.bank.simulator.notifications(per_message=1000)
+    headers, body = world.bank.simulator.signed_callback("camt.054", xml)
+    before = {i.instruction_id: i.status for i in svc.repo.instructions(MONTH)}
+    with Client(app) as client:
+        # When the bank posts a notification, a forged copy and a replay
+        forged = client.http.post("/bank/callbacks", headers={**headers, "X-Signature": sign("guess", "1", body)},
+                                  body=body)
+        first = client.http.post("/bank/callbacks", headers=headers, body=body)
+        replay = client.http.post("/bank/callbacks", headers=headers, body=body)
+        # Then the checks answer at once (401, 409) and the message is acknowledged with 202, not yet applied
+        assert (forged.status_code, forged.json_body["error"]["code"]) == (401, "bad_signature")
+        assert (first.status_code, first.json_body["queued"]) == (202, True)
+        assert (replay.status_code, replay.json_body["error"]["code"]) == (409, "replayed_callback")
+        assert {i.instruction_id: i.status for i in svc.repo.instructions(MONTH)} == before
+        (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+        # When the consumer gets it twice (SQS delivers at least once) beside a record it cannot apply
+        event = client.events.generate_sqs_event(queue_name="spsr-payroll-bank-callbacks", message_bodies=[
+            message["Body"], message["Body"], json.dumps({"bank_id": "XALQ", "message_type": "camt.054",
+                                                          "key": "payroll/callbacks/XALQ/missing.xml",
+                                                          "msg_id": "X-1"})])
+        for n, record in enumerate(event["Records"]):
+            record["messageId"] = f"m-{n}"
+        answer = loads(client.lambda_.invoke("payroll_bank_messages", event).payload)
+    # Then the message is applied once, and only the bad record is reported back to the queue
+    after = {i.instruction_id: i.status for i in svc.repo.instructions(MONTH)}
+    assert after != before and "paid" in set(after.values())
+    ids = [r["messageId"] for r in event["Records"]]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": ids[2]}]}
+    assert svc.summary(Principal("aud", "auditor", ""), MONTH)["totals"]["balanced"]
+    # And the audit trail has the accepted callback (the bank as actor) and its application once, not the
+    # bad record's
+    auditor = Principal("auditor-1", "auditor", "")
+    received = bootstrap.services().audit.events(auditor, AuditQuery(actor="bank:XALQ")).items
+    applied = bootstrap.services().audit.events(auditor, AuditQuery(actor="system:payroll_bank_messages")).items
+    assert [e.action for e in received] == ["bank.callback"]
+    queued_msg_id = json.loads(message["Body"])["msg_id"]
+    assert [(e.action, e.record_id) for e in applied] == [("payroll_bank_message", queued_msg_id)]

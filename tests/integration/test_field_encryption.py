@@ -69,24 +69,30 @@ def test_only_the_payment_file_holds_the_numbers_in_clear(aws: Settings, monkeyp
 
 def test_numbers_entered_through_the_api_are_sealed_and_shown_masked(token, aws: Settings) -> None:
     worker = token("mahalla_worker", examples.EXAMPLE_MAHALLA)
+    officer = token("pension_fund_officer", examples.EXAMPLE_DISTRICT, subject="officer-1")
+    new_number = examples.CHANGE_REQUEST["bank_account"]["number"]
+    db = boto3.client("dynamodb", region_name=aws.region)
     with Client(app) as client:
         created = client.http.post("/applications", body=json.dumps(examples.APPLICATION), headers=worker).json_body
-        path = f"/households/{created['household_id']}"
-        client.http.patch(path, body=json.dumps(examples.HOUSEHOLD_PATCH), headers=worker)
-        # A number whose last four digits match the current one's is still a change
-        same_tail = dict(examples.HOUSEHOLD_PATCH, version=2,
-                         bank_account={"kind": "card", "number": "8600999999967896"})
-        again = client.http.patch(path, body=json.dumps(same_tail), headers=worker)
-        changes = client.http.get(path + "/changes", headers=worker).json_body["items"]
-    stored = _scan(boto3.client("dynamodb", region_name=aws.region), aws.registry_table)
-    for number in (examples.APPLICATION["bank_account"]["number"], examples.HOUSEHOLD_PATCH["bank_account"]["number"],
-                   "8600999999967896"):
+        hid = created["household_id"]
+        # Given a payout card change reported through the API, pending
+        reported = client.http.post(f"/households/{hid}/change-requests", body=json.dumps(examples.CHANGE_REQUEST),
+                                    headers=worker)
+        pending = _scan(db, aws.registry_table)
+        # When a second person approves it
+        approved = client.http.post(f"/change-requests/{reported.json_body['request_id']}/approve",
+                                    body=json.dumps(examples.CHANGE_APPROVAL), headers=officer)
+        changes = client.http.get(f"/households/{hid}/changes", headers=worker).json_body["items"]
+    # Then neither the pending request nor, after approval, any item holds a number in clear
+    assert reported.status_code == 201 and approved.status_code == 200, approved.body
+    assert reported.json_body["payload"]["bank_account"]["number"] == "************7896"
+    assert new_number not in pending and "sealed:************7896:enc1." in pending
+    stored = _scan(db, aws.registry_table)
+    for number in (examples.APPLICATION["bank_account"]["number"], new_number):
         assert number not in stored
-    assert again.status_code == 200 and again.json_body["version"] == 3
-    assert [c["new"].get("bank_account", {}).get("number") for c in changes[1:]] == ["************7896"] * 2
+    assert changes[-1]["new"]["bank_account"]["number"] == "************7896"
     # And the household's current number opens with the KMS key, bound to the household
-    household = bootstrap.services().households.get(AUDITOR, created["household_id"])
+    household = bootstrap.services().households.get(AUDITOR, hid)
     assert household.bank_account is not None and household.bank_account.sealed
     assert bootstrap.field_cipher(aws).reveal(sealed_ciphertext(household.bank_account.number),
-                                              bank_context(household.household_id)) == "8600999999967896"
-
+                                              bank_context(household.household_id)) == new_number

@@ -33,9 +33,11 @@ def test_a_month_runs_once_pays_everyone_once_and_the_books_balance(world: World
     manifest = svc.manifest(MONTH)
     assert len(instructions) == manifest["lines"] == world.households
     assert len({(i.line.beneficiary_person_id, i.line.programme, i.line.month) for i in instructions}) == 60
-    # and every instruction went to the bank in a file that validated, split at 25 transactions
+    # and every instruction went to the bank in a file that validated: one file per district and bank here
+    # (at most 25 transactions each), the files together carrying every line once
     files = svc.file_manifest(MONTH)["files"]
-    assert [f["count"] for f in files] == [25, 25, 10]
+    assert all(0 < f["count"] <= 25 for f in files) and sum(f["count"] for f in files) == 60
+    assert len({f["msg_id"] for f in files}) == len(files) == len(manifest["districts"])
     assert all(i.status in SENT for i in instructions)
     assert world.ifms.requests[f"FR-{MONTH}"][1] == manifest["amount"]
     # When the bank later posts its camt.054 notifications to the callback endpoint
@@ -86,3 +88,29 @@ def test_the_run_record_is_stored_only_from_the_version_read(aws) -> None:
     assert repo.save_run(one) and not repo.save_run(two)
     stored = repo.get_run(MONTH)
     assert stored is not None and (stored.status, stored.version) == ("frozen", 2)
+
+
+def test_instructions_are_written_in_bulk_conditionally_and_never_overwritten(aws) -> None:
+    import boto3
+
+    from chalicelib.adapters.payroll import DynamoPayrollRepository
+    from chalicelib.domain.payroll import Instruction, PaymentLine, instruction_id
+
+    def line(i: int) -> PaymentLine:
+        return PaymentLine(instruction_id(f"per-{i}", "child_allowance", MONTH), MONTH, f"app-{i}", f"hh-{i}",
+                           f"per-{i}", "child_allowance", 250_000, 0, "1726", "1726262", "1726262010", "XALQ",
+                           "card", "8600123456781234", "Karimov Jasur")
+
+    repo = DynamoPayrollRepository(boto3.client("dynamodb", region_name=aws.region), aws.payroll_table)
+    # Given 150 instructions written once, one of which the bank has since answered
+    assert repo.add_instructions([Instruction(line(i)) for i in range(150)]) == 150
+    first = repo.get_instruction(line(7).instruction_id)
+    assert first is not None and repo.move(first, first._replace(status="sent"))
+    # When a re-run writes the same 150 again with 100 new ones (transactions of 100 conditional puts)
+    again = repo.add_instructions([Instruction(line(i)) for i in range(250)])
+    # Then only the new ones are added, and the answered one keeps its status
+    assert again == 100
+    assert len(list(repo.instructions(MONTH))) == 250
+    stored = repo.get_instruction(line(7).instruction_id)
+    assert stored is not None and stored.status == "sent"
+    assert sum(len(list(repo.instructions(MONTH, shard=s))) for s in range(repo.shard_count)) == 250

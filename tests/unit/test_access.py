@@ -17,7 +17,8 @@ def test_citizens_read_their_own_records_apply_and_ask_for_changes_nothing_else(
     and apply for their household (changes they report become change requests)."""
     assert set(access.TABLE["citizen"]) == {
         "household.read", "application.read", "application.list", "decision.read", "payment.read",
-        "certificate.read", "application.submit", "change_request.create", "change_request.read"}
+        "certificate.read", "application.submit", "change_request.create", "change_request.read",
+        "change_request.cancel"}  # withdrawing their own report
     assert set(access.TABLE["citizen"].values()) == {access.Reach.SCOPE}
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.domain.change_requests import KINDS, REJECTION_REASONS
 from chalicelib.domain.notifications import (
+    CHANGE_KINDS,
+    CHANGE_REJECTIONS,
     EVENTS,
     LANGUAGES,
     MAX_DECISION_SEGMENTS,
@@ -21,6 +24,7 @@ PARAMS = {
     "items": [("child_allowance", 725_000, 0), ("disabled_child_caregiver", 1_000_000, 0),
               ("maternity_non_state", 0, 3_988_000)],
     "reasons": list(REASONS["ru"]),
+    "kind": "payout_account", "reason": "documents_missing",
 }
 
 
@@ -64,3 +68,16 @@ def test_latin_uzbek_stays_in_gsm7() -> None:
 
 def test_an_unknown_language_falls_back_to_latin_uzbek() -> None:
     assert render("received", "en", PARAMS).text == render("received", "uz-Latn", PARAMS).text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_change_request_outcome_names_kind_and_reason_within_two_segments(language: str) -> None:
+    # Given every kind of change and every rejection reason, Then each outcome SMS fits in two segments
+    assert set(CHANGE_KINDS[language]) == set(KINDS) and set(CHANGE_REJECTIONS[language]) == set(REJECTION_REASONS)
+    for kind in KINDS:
+        approved = render("change_approved", language, dict(PARAMS, kind=kind))
+        assert CHANGE_KINDS[language][kind] in approved.text and approved.segments <= MAX_DECISION_SEGMENTS
+        for reason in REJECTION_REASONS:
+            rejected = render("change_rejected", language, dict(PARAMS, kind=kind, reason=reason))
+            assert CHANGE_REJECTIONS[language][reason] in rejected.text
+            assert rejected.segments <= MAX_DECISION_SEGMENTS and PARAMS["ref"] in rejected.text

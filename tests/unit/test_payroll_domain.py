@@ -87,3 +87,23 @@ def test_totals_are_integers() -> None:
     t.add_sent(325_000)
     assert all(isinstance(v, int) for v in t.as_dict().values())
     assert t.settled()
+
+
+def test_a_run_moves_forward_by_its_transition_table_and_never_back() -> None:
+    from chalicelib.domain.payroll import RUN_TRANSITIONS, PayrollRun
+
+    # Given a run in each step, When every event is applied in order
+    run = PayrollRun(month="2026-12", execution_name="payroll-2026-12")
+    path = [run.status]
+    for event in ("freeze", "prepare", "request_funds", "approve", "write_files", "mark_sent", "settle"):
+        assert run.advance(event)
+        path.append(run.status)
+    # Then it passes every status once, in order
+    assert path == ["started", "frozen", "instructed", "awaiting_approval", "approved", "files_written", "sent",
+                    "reconciled"]
+    # and an earlier step run again (a retry, an operator's re-run) changes nothing
+    for event in ("freeze", "prepare", "request_funds", "approve", "write_files", "mark_sent", "fail"):
+        assert not run.advance(event) and run.status == "reconciled"
+    # and a run fails from any status but the final ones
+    assert set(RUN_TRANSITIONS["fail"]) == {"started", "frozen", "instructed", "awaiting_approval", "approved",
+                                            "files_written", "sent"}

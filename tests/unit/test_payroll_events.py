@@ -10,7 +10,9 @@ from chalicelib.tasks import payroll as tasks
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "payroll"
 MODELS = {"payroll_write_instructions": tasks.BatchIn, "payroll_reconcile": tasks.RoundIn,
-          "payroll_send_file": tasks.FileIn}
+          "payroll_send_file": tasks.FileIn, "payroll_freeze_shard": tasks.ShardIn,
+          "payroll_prepare_district": tasks.DistrictIn, "payroll_write_district_files": tasks.DistrictIn,
+          "payroll_count_books": tasks.ShardRoundIn}
 
 
 def test_every_payroll_task_has_a_sample_input_its_model_accepts() -> None:
@@ -25,6 +27,9 @@ def test_the_queue_and_schedule_samples_have_their_shape() -> None:
     sqs = json.loads((EVENTS / "sqs_payroll_approval_token.json").read_text(encoding="utf-8"))
     for record in sqs["Records"]:
         tasks.ApprovalMessage.model_validate(json.loads(record["body"]))
+    bank = json.loads((EVENTS / "sqs_payroll_bank_messages.json").read_text(encoding="utf-8"))
+    for record in bank["Records"]:
+        tasks.BankMessage.model_validate(json.loads(record["body"]))
     schedule = json.loads((EVENTS / "schedule_payroll_monthly.json").read_text(encoding="utf-8"))
     assert schedule["detail-type"] == "Scheduled Event"
 

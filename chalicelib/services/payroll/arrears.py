@@ -1,0 +1,71 @@
+"""Arrears: a rejected payment re-paid once, in a later run, after the bank details were corrected.
+
+When the bank rejects a payment (pain.002, ``bank_messages``), the instruction is marked for retry
+before its status moves (``PayrollRepository.mark_for_retry``: a crash in between leaves a mark whose
+instruction is not rejected, which is skipped here). At each later freeze, ``freeze`` looks at every
+mark: the original must still be rejected, its household's bank account must differ from the one the
+bank refused (corrected since), the beneficiary must not be reported dead, and no arrears instruction
+may exist for it yet. Each such payment becomes an arrears line of this run: id ``arrears_id``
+(derived from the original's beneficiary, programme and month, so it is the same in every run and
+the conditional write makes it once), the original's amount and lump sum, the corrected account, and
+``arrears_of`` naming the original month. The lines are a part of the manifest like a shard's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.households import same_number
+from chalicelib.domain.payroll import PaymentLine, arrears_id
+from chalicelib.services.payroll import layout
+from chalicelib.services.payroll.context import PayrollContext
+
+
+class Arrears:
+    def __init__(self, ctx: PayrollContext) -> None:
+        self.ctx = ctx
+
+    def freeze(self, month: str) -> dict[str, Any]:
+        """This month's arrears part (written once; a re-run reuses it)."""
+        from chalicelib.services.payroll.freeze import count_lines, lines_csv
+
+        ctx = self.ctx
+        key = layout.arrears_part(month)
+        done = ctx.get_json(key)
+        if done is not None:
+            part: dict[str, Any] = done
+            return part
+        candidates = []
+        for original in ctx.repo.retries():
+            line = original.line
+            if line.month >= month or line.arrears_of:  # later months only; an arrears line is not re-paid
+                continue
+            current = ctx.repo.get_instruction(line.instruction_id)
+            new_id = arrears_id(line.beneficiary_person_id, line.programme, line.month)
+            if current is None or current.status != "rejected" or ctx.repo.get_instruction(new_id) is not None:
+                continue
+            candidates.append((line, new_id))
+        found = ctx.directory.get_many(sorted({line.household_id for line, _ in candidates}))
+        lines: list[tuple[PaymentLine, str]] = []
+        for line, new_id in candidates:
+            household = found.get(line.household_id)
+            bank = household.bank_account if household else None
+            member = next((m for m in household.members if m.person_id == line.beneficiary_person_id), None) \
+                if household else None
+            if bank is None or member is None or (
+                    bank.bank_code == line.bank_code and same_number(bank.number, line.account_number)):
+                continue  # not corrected yet: asked again next month (numbers compared sealed: same_number)
+            lines.append((line._replace(instruction_id=new_id, month=month, bank_code=bank.bank_code,
+                                        account_kind=bank.kind, account_number=bank.number,
+                                        arrears_of=line.month), member.pinfl))
+        dead = ctx.deaths.deceased(sorted({p for _, p in lines}), month) if lines else set()
+        kept = sorted((line for line, pinfl in lines if pinfl not in dead), key=lambda line: line.instruction_id)
+        part = {"shard": "arrears", "batches": [], "lines": 0, "amount": 0, "suspended": 0,
+                "without_account": [], "districts": {}}
+        if kept:
+            batch = layout.batch(layout.batches_prefix(month, "arrears"), 0, 1)
+            ctx.files.put(batch, lines_csv(kept), "text/csv")
+            part["batches"].append(batch)
+            count_lines(part, kept)
+        ctx.put_json(key, part)
+        return part

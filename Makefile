@@ -79,6 +79,7 @@ bench: install
 	$(BIN)/python -m bench.bench_collection 200 4 2000
 	$(BIN)/python -m bench.payroll_bench
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python -m bench.field_cipher_bench 200000
 
 package: install
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/python -m infra.package --arch $(LAMBDA_ARCH)

@@ -3,7 +3,7 @@
 from chalice import Chalice
 
 from chalicelib import tracing
-from chalicelib.api import applications, assessments, change_requests, households, payroll, system
+from chalicelib.api import applications, assessments, audit, change_requests, households, payroll, system
 from chalicelib.tasks import application_workflow, payroll_reports
 from chalicelib.tasks import payroll as payroll_tasks
 
@@ -16,5 +16,6 @@ app.register_blueprint(change_requests.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
 app.register_blueprint(assessments.bp)
+app.register_blueprint(audit.bp)
 app.register_blueprint(application_workflow.bp)
 app.register_blueprint(payroll_reports.bp)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import iso20022
+from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.adapters.payments import NoBank, StaticDeathRegistry, UnconfiguredFunds
 from chalicelib.adapters.payroll import LocalFileStore
 from chalicelib.adapters.system import SystemClock
@@ -45,6 +46,7 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.payroll import PaymentLine, PayrollRun, execution_name
 from chalicelib.services.payroll import PayrollService, layout
 from devstack import payroll_population as pop
+from devstack.local_kms import InMemoryKms
 from devstack.payroll_local import OncePerKeySms, SqlitePayrollRepository
 
 MONTH = "2026-12"
@@ -63,11 +65,13 @@ def service(n: int, workdir: Path, max_tx: int,
     files = LocalFileStore(workdir / "files")
     deaths = StaticDeathRegistry({pop.pinfl(i) for i in range(0, n, 10_000)})  # one in 10,000
     prepared = pop.Prepared(n)  # the synthetic population's random draws: outside the timed part
-    households = pop.LazyHouseholds(n, prepared)
+    cipher = EnvelopeCipher(InMemoryKms(), "alias/spsr-bench-data")
+    households = pop.LazyHouseholds(n, prepared, cipher)  # bank numbers sealed, as the registry stores them
     svc = PayrollService(assignments=pop.LazyAssignments(n, MONTH, prepared),  # type: ignore[arg-type]
                          households=households, directory=households,  # type: ignore[arg-type]
                          payroll=repo, files=files, deaths=deaths, funds=UnconfiguredFunds(), bank=NoBank(),
-                         sms=OncePerKeySms(), workflow=None, clock=SystemClock(), settings=settings)
+                         sms=OncePerKeySms(), workflow=None, clock=SystemClock(), settings=settings,
+                         cipher=cipher)
     return svc, repo, files
 
 
@@ -217,7 +221,8 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
         started = time.perf_counter()
         with open(workdir / "cmp.xml", "wb") as out:
             info = iso20022.write_pain001(out, chunk, msg=iso20022.msg_id(MONTH, "CMP", seq),
-                                          created_at="2026-12-01T00:00:00", execution_date="2026-12-05", debtor=debtor)
+                                          created_at="2026-12-01T00:00:00", execution_date="2026-12-05", debtor=debtor,
+                                          reveal=svc.reveal_account)
         xml_s += time.perf_counter() - started
         xml_bytes += info.size
         started = time.perf_counter()

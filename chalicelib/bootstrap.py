@@ -21,11 +21,13 @@ from aws_lambda_powertools import Logger
 from chalicelib.config import Settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.crypto import EnvelopeCipher
     from chalicelib.adapters.dynamodb import DynamoAccessLog, DynamoHouseholdRepository
     from chalicelib.adapters.tokens import JwtVerifier, UnconfiguredVerifier
     from chalicelib.agency_ports import AgencyClient
     from chalicelib.ports import AgencyCredentials, BankSecrets, Clock, IdGenerator, Workflow
     from chalicelib.services.applications import ApplicationService
+    from chalicelib.services.audit import AuditService
     from chalicelib.services.change_requests import ChangeRequestService
     from chalicelib.services.households import HouseholdService
     from chalicelib.services.intake import IntakeService
@@ -87,7 +89,15 @@ class Services:
     def household_repository(self) -> DynamoHouseholdRepository:
         from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 
-        return DynamoHouseholdRepository(self.dynamodb, self.settings.registry_table)
+        return DynamoHouseholdRepository(self.dynamodb, self.settings.registry_table, self.cipher)
+
+    @cached_property
+    def cipher(self) -> EnvelopeCipher:
+        return field_cipher(self.settings)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        return audit_service(self.settings, self.dynamodb)
 
     @cached_property
     def application_repository(self) -> Any:
@@ -271,8 +281,27 @@ class Services:
             payroll=DynamoPayrollRepository(self.dynamodb, s.payroll_table),
             files=S3FileStore(self.s3, s.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
             sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets,
+            cipher=self.cipher,
             bank_queue=(SqsBankQueue(aws_client("sqs", s), s.payroll_bank_queue_url)
                         if s.payroll_bank_queue_url else None))
+
+
+def field_cipher(settings: Settings) -> EnvelopeCipher:
+    """The envelope cipher of bank account and card numbers (KMS key ``settings.data_key_id``)."""
+    from chalicelib.adapters.crypto import EnvelopeCipher
+
+    return EnvelopeCipher(aws_client("kms", settings), settings.data_key_id, settings.data_key_reuse_seconds)
+
+
+def audit_service(settings: Settings, dynamodb: Any = None) -> AuditService:
+    """The audit trail's service (the API edge, the tasks and ``cli audit verify``)."""
+    from chalicelib.adapters.audit import DynamoAuditTrail
+    from chalicelib.adapters.system import SystemClock
+    from chalicelib.services.audit import AuditService
+
+    trail = DynamoAuditTrail(dynamodb or aws_client("dynamodb", settings), settings.audit_table,
+                             settings.audit_chains)
+    return AuditService(trail, SystemClock())
 
 
 def build(settings: Settings) -> Services:

@@ -1,4 +1,4 @@
-"""Command line of the rules: ``python -m chalicelib.cli <subcommand>``.
+"""Command line of the registry: ``python -m chalicelib.cli <subcommand>``.
 
 ``assess``: JSON Lines on stdin, one evidence document a line, either the evidence object itself or
 ``{"evidence": {...}}`` (a line whose only key is ``evidence`` is unwrapped). One JSON line a result on
@@ -8,6 +8,12 @@ from 1; blank lines are skipped (no output). Exit code 0 unless stdin cannot be 
 
 ``reassess --input SNAPSHOT --output OUT [--period YYYY-MM] [--chunk-size N]``: mass reassessment of
 a Parquet snapshot (layout in ``chalicelib.rules.snapshot``); prints a JSON summary line.
+
+``audit verify``: walks every hash chain of the audit trail in the configured audit table
+(``SPSR_AUDIT_TABLE``, ``SPSR_AUDIT_CHAINS``; ``AWS_ENDPOINT_URL`` honoured) and prints one JSON line
+(chains, events, each chain's head hash to keep elsewhere, breaks). Exit code 0 when every chain is
+whole, 1 naming the first broken sequence number of each broken chain (on stderr too), 2 when the
+table cannot be read.
 """
 
 from __future__ import annotations
@@ -101,8 +107,30 @@ def run_reassess(args: argparse.Namespace, stdout: IO[str]) -> int:
     return 0
 
 
+def run_audit_verify(stdout: IO[str]) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from chalicelib.bootstrap import audit_service
+    from chalicelib.config import Settings
+
+    service = audit_service(Settings.from_env())
+    try:
+        report = service.verify()
+        heads = service.heads()
+    except (BotoCoreError, ClientError) as exc:
+        print(f"cannot read the audit table: {exc.__class__.__name__}", file=sys.stderr)
+        return 2
+    stdout.write(json.dumps({
+        "ok": report.ok, "chains": report.chains, "events": report.events,
+        "heads": {h.chain: {"seq": h.seq, "hash": h.hash} for h in heads},
+        "breaks": [{"chain": b.chain, "seq": b.seq, "reason": b.reason} for b in report.breaks]}) + "\n")
+    for b in report.breaks:
+        print(f"audit chain {b.chain} is broken at sequence number {b.seq} ({b.reason})", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="SPSR rules command line")
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="SPSR command line")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("assess", help="assess JSON Lines evidence from stdin, results to stdout")
     reassess = commands.add_parser("reassess", help="mass reassessment of a Parquet snapshot")
@@ -112,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     reassess.add_argument("--output", required=True, help="decisions Parquet file to write")
     reassess.add_argument("--period", help="application month YYYY-MM (default: the snapshot's spsr.period)")
     reassess.add_argument("--chunk-size", type=int, default=100_000, help="households per simulation")
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit.add_argument("action", choices=("verify",), help="verify: walk every hash chain")
     return parser
 
 
@@ -122,6 +152,8 @@ def main(
     out = stdout if stdout is not None else sys.stdout
     if args.command == "assess":
         return run_assess(stdin if stdin is not None else sys.stdin.buffer, out)
+    if args.command == "audit":
+        return run_audit_verify(out)
     return run_reassess(args, out)
 
 

@@ -42,6 +42,11 @@ class Settings(BaseModel):
     applications_table: str = "spsr-applications"
     assignments_table: str = "spsr-assignments"
     audit_table: str = "spsr-audit"
+    # Parallel hash chains of the audit trail (infra/resources.py explains the choice); only ever raised.
+    audit_chains: int = Field(default=4, ge=1, le=64)
+    # The KMS key (id, ARN or alias) wrapping the data keys of bank account and card numbers.
+    data_key_id: str = "alias/spsr-local-data"
+    data_key_reuse_seconds: int = Field(default=300, ge=0, le=3600)  # one data key per process and period
     documents_bucket: str = "spsr-documents"
     # Applications received after this day of the month (Tashkent time) join next month's cycle.
     cutoff_day: int = Field(default=15, ge=1, le=28)
@@ -142,6 +147,8 @@ class Settings(BaseModel):
             "SPSR_APPLICATIONS_TABLE": "applications_table",
             "SPSR_ASSIGNMENTS_TABLE": "assignments_table",
             "SPSR_AUDIT_TABLE": "audit_table",
+            "SPSR_AUDIT_CHAINS": "audit_chains",
+            "SPSR_DATA_KEY_ID": "data_key_id",
             "SPSR_DOCUMENTS_BUCKET": "documents_bucket",
             "SPSR_CUTOFF_DAY": "cutoff_day",
             "SPSR_MAX_DOCUMENT_BYTES": "max_document_bytes",

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
+from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.evidence import CollectedEvidence
@@ -339,6 +340,54 @@ class DecisionRepository(Protocol):
 class AccessLogReader(Protocol):
     def for_application(self, application_id: str) -> list[dict[str, Any]]:
         """The agency queries made for an application, oldest first (ids only)."""
+        ...
+
+
+# ---------------------------------------------------------------- audit trail (chalicelib.services.audit)
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Events of one record or one actor, optionally between two times (ISO 8601 prefixes, inclusive)."""
+
+    record_id: str | None = None
+    actor: str | None = None
+    since: str | None = None
+    until: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditEvent]
+    cursor: str | None
+
+
+class AuditTrail(Protocol):
+    chains: int
+
+    def append(self, entry: AuditEntry) -> AuditEvent:
+        """Chains the entry's event once: a retried append of the same event id returns the stored one."""
+        ...
+
+    def head(self, chain: str) -> ChainHead: ...
+
+    def events(self, chain: str) -> Iterator[AuditEvent]:
+        """The chain's stored events in storage order (sequence 1, 2, ...)."""
+        ...
+
+    def find(self, query: AuditQuery) -> AuditPage: ...
+
+
+class FieldCipher(Protocol):
+    """Envelope encryption of single fields (bank account and card numbers)."""
+
+    def seal(self, plain: str, context: str) -> str:
+        """The field encrypted, bound to ``context`` (e.g. the household id and field name)."""
+        ...
+
+    def reveal(self, sealed: str, context: str) -> str:
+        """The clear field; fails when the ciphertext or its context was altered."""
         ...
 
 

@@ -47,7 +47,7 @@ def seed_beneficiaries(stack: EmbeddedStack, n: int, month: str, districts: int 
     changes = [ChangeRecord(household_id=h.household_id, version=1, at=f"{month}-01T00:00:00+00:00",
                             actor_id="demo", actor_role="system", action="register", target="household")
                for h in households]
-    DynamoHouseholdRepository(stack.client("dynamodb"), s.registry_table).put_seed(households, changes)
+    DynamoHouseholdRepository(stack.client("dynamodb"), s.registry_table, stack.cipher()).put_seed(households, changes)
     DynamoAssignmentRepository(stack.client("dynamodb"), s.assignments_table).add_all(assignments)
 
 

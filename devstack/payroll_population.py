@@ -19,7 +19,8 @@ from datetime import date
 
 from chalicelib.domain import geography, months
 from chalicelib.domain.assignments import Assignment
-from chalicelib.domain.households import Address, BankAccount, Document, Household, Member
+from chalicelib.domain.households import Address, BankAccount, Document, Household, Member, bank_context
+from chalicelib.ports import FieldCipher
 
 PROGRAMMES = (("child_allowance", 250_000, 0), ("material_assistance", 380_000, 0),
               ("caregiver_allowance", 500_000, 0), ("maternity_lump_sum", 0, 1_500_000))
@@ -140,17 +141,21 @@ class Prepared:
 class LazyHouseholds:
     """A read-only HouseholdRepository over ``household(i)`` for i < n."""
 
-    def __init__(self, n: int, prepared: Prepared | None = None) -> None:
+    def __init__(self, n: int, prepared: Prepared | None = None, cipher: FieldCipher | None = None) -> None:
         self.n = n
         self.prepared = prepared
+        self.cipher = cipher  # given: bank numbers come sealed, as the registry stores them
 
     def get(self, hid: str) -> Household | None:
         i = int(hid[3:]) if hid.startswith("hh-") and hid[3:].isdigit() else -1
         if not 0 <= i < self.n:
             return None
-        if self.prepared is None:
-            return household(i)
-        return household(i, self.prepared.places[i], self.prepared.accounts[i])
+        found = household(i) if self.prepared is None else household(i, self.prepared.places[i],
+                                                                      self.prepared.accounts[i])
+        bank = found.bank_account
+        if self.cipher is None or bank is None:
+            return found
+        return replace(found, bank_account=bank.sealed_with(self.cipher.seal(bank.number, bank_context(hid))))
 
     def get_many(self, household_ids: list[str]) -> dict[str, Household]:
         if self.cache is not None:

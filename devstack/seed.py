@@ -12,7 +12,7 @@ import sys
 import time
 
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
-from chalicelib.bootstrap import aws_client
+from chalicelib.bootstrap import aws_client, field_cipher
 from chalicelib.config import Settings
 from chalicelib.domain.households import Address, BankAccount, ChangeRecord, Document, Household, Member
 from devstack.population import SynthHousehold, generate
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference-month", default=time.strftime("%Y-%m", time.gmtime()))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    repo = DynamoHouseholdRepository(aws_client("dynamodb", settings), settings.registry_table)
+    repo = DynamoHouseholdRepository(aws_client("dynamodb", settings), settings.registry_table,
+                                      field_cipher(settings))
     started = time.perf_counter()
     count = seed(repo, args.households, seed_value=args.seed, reference_month=args.reference_month)
     print(f"seeded {count} households in {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -28,6 +28,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from chalicelib import bootstrap
+from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.applications import cycle_month
@@ -126,10 +127,14 @@ class EmbeddedStack:
                             aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
 
     def create_resources(self) -> None:
-        create_all(self.client("dynamodb"), self.client("s3"), self.settings())
+        create_all(self.client("dynamodb"), self.client("s3"), self.settings(), self.client("kms"))
+
+    def cipher(self) -> EnvelopeCipher:
+        """The bank-number cipher on this stack's KMS, as the registry itself seals them."""
+        return EnvelopeCipher(self.client("kms"), self.settings().data_key_id)
 
     def seed(self) -> int:
-        repo = DynamoHouseholdRepository(self.client("dynamodb"), self.settings().registry_table)
+        repo = DynamoHouseholdRepository(self.client("dynamodb"), self.settings().registry_table, self.cipher())
         return seed(repo, self.households, seed_value=self.seed_value, reference_month=self.reference_month)
 
     def start_agencies(self) -> None:

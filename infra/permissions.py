@@ -7,7 +7,8 @@ shared, broad role. Table access is ``read`` (GetItem, Query, BatchGetItem, Cond
 that moves a member out releases the PINFL claim; a TransactWriteItems call is authorised item by item
 on those actions). Bucket access is ``read``
 (GetObject), ``put`` (PutObject) or ``write`` (both). Every role may also use the customer key,
-write its own log group and send X-Ray traces.
+write its own log group and send X-Ray traces. The field key of bank account and card numbers is
+apart from the customer key (which every role may use): only ``fields`` grants it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class Grants:
     consumes: tuple[Literal["approvals", "bank_callbacks"], ...] = ()  # SQS queues it is the event source of
     sends: tuple[Literal["bank_callbacks"], ...] = ()  # SQS queues it sends to
     dead_letter: bool = False  # invoked asynchronously: failed events go to its dead-letter queue
+    # The field key (bank account and card numbers, ``adapters/crypto.py``): ``seal`` may only make data
+    # keys (kms:GenerateDataKey: the writers of households), ``open`` may only unwrap them (kms:Decrypt:
+    # the pain.001 writer, the one place a number is in clear).
+    fields: Literal["seal", "open"] | None = None
     # Sets or reads nothing outside its own stage's resources; the reason the function needs it.
     why: str = ""
 
@@ -54,53 +59,65 @@ _WRITE_ALL: dict[Table, Access] = {"registry": "write", "applications": "write",
 FUNCTIONS: dict[str, Grants] = {
     "api_handler": Grants(
         tables=_WRITE_ALL, documents="write", payroll_files="write", starts=("application", "payroll"),
-        task_tokens=True, sms=True, secrets=("bank_callbacks",), sends=("bank_callbacks",),
+        task_tokens=True, sms=True, secrets=("bank_callbacks",), sends=("bank_callbacks",), fields="seal",
         why="every HTTP route: registry, applications, evidence links, payroll runs, approvals; bank callbacks are "
             "checked, stored on S3 and queued"),
-    "begin_application": Grants(tables={"applications": "write"}, why="marks the run of an application"),
+    "begin_application": Grants(tables={"applications": "write", "audit": "write"},
+                                why="marks the run of an application"),
     "collect_evidence": Grants(
         tables={"applications": "read", "audit": "write"}, documents="write", secrets=("agency_credentials",),
         why="asks the agencies, logs every query, stores the evidence"),
-    "assess_application": Grants(tables={"applications": "write"}, documents="read",
+    "assess_application": Grants(tables={"applications": "write", "audit": "write"}, documents="read",
                                  why="reads the evidence, stores the decision"),
-    "record_decision": Grants(tables={"applications": "write", "assignments": "write"},
+    "record_decision": Grants(tables={"applications": "write", "assignments": "write", "audit": "write"},
                               why="records the decision and its assignments"),
     "notify_decision": Grants(tables={"applications": "read", "audit": "write"}, sms=True,
                               why="one SMS per decision, logged before it is sent"),
-    "mark_needs_review": Grants(tables={"applications": "write"}, why="sends the application to review"),
+    "mark_needs_review": Grants(tables={"applications": "write", "audit": "write"},
+                                why="sends the application to review"),
     "start_pending_workflows": Grants(tables={"applications": "write", "registry": "read"}, starts=("application",),
                                       dead_letter=True, why="restarts workflows that failed to start"),
     "report_overdue": Grants(tables={"applications": "read"}, dead_letter=True,
                              why="counts overdue applications (a metric)"),
     "payroll_freeze": Grants(
-        tables={"assignments": "write", "registry": "read", "payroll": "write"}, payroll_files="write",
+        tables={"assignments": "write", "registry": "read", "payroll": "write", "audit": "write"},
+        payroll_files="write",
         secrets=("agency_credentials",), why="freezes the month's assignments; asks the civil registry for deaths"),
     "payroll_freeze_shard": Grants(
-        tables={"assignments": "write", "registry": "read", "payroll": "write"}, payroll_files="write",
+        tables={"assignments": "write", "registry": "read", "payroll": "write", "audit": "write"},
+        payroll_files="write",
         secrets=("agency_credentials",), why="freezes one shard of the month's assignments; asks for deaths"),
-    "payroll_seal_manifest": Grants(tables={"payroll": "write"}, payroll_files="write", list_payroll_files=True,
+    "payroll_seal_manifest": Grants(tables={"payroll": "write", "audit": "write"},
+                                    payroll_files="write", list_payroll_files=True,
                                     why="seals the manifest from its shards' parts"),
-    "payroll_prepare_district": Grants(tables={"payroll": "write"}, payroll_files="write",
+    "payroll_prepare_district": Grants(tables={"payroll": "write", "audit": "write"}, payroll_files="write",
                                        why="one district's pre-payroll CSV"),
-    "payroll_write_district_files": Grants(tables={"payroll": "write"}, payroll_files="write",
-                                           why="one district's pain.001 files"),
-    "payroll_plan_books": Grants(tables={"payroll": "read"}, why="the shards a reconciliation round counts"),
-    "payroll_count_books": Grants(tables={"payroll": "read"}, payroll_files="write",
+    "payroll_write_district_files": Grants(tables={"payroll": "write", "audit": "write"}, payroll_files="write",
+                                           fields="open", why="one district's pain.001 files"),
+    "payroll_plan_books": Grants(tables={"payroll": "read", "audit": "write"},
+                                 why="the shards a reconciliation round counts"),
+    "payroll_count_books": Grants(tables={"payroll": "read", "audit": "write"}, payroll_files="write",
                                   why="counts one shard's instructions for the books"),
     "payroll_bank_messages": Grants(
         tables={"payroll": "write", "registry": "read", "audit": "write"}, payroll_files="read", sms=True,
         consumes=("bank_callbacks",), why="applies queued pain.002 and camt.054 messages; SMS on credits"),
-    "payroll_write_instructions": Grants(tables={"payroll": "write"}, payroll_files="read",
+    "payroll_write_instructions": Grants(tables={"payroll": "write", "audit": "write"}, payroll_files="read",
                                          why="one instruction per manifest line"),
-    "payroll_prepare": Grants(tables={"payroll": "write"}, payroll_files="write", why="pre-payroll CSVs"),
-    "payroll_request_funds": Grants(tables={"payroll": "write"}, payroll_files="read",
+    "payroll_prepare": Grants(tables={"payroll": "write", "audit": "write"},
+                              payroll_files="write", why="pre-payroll CSVs"),
+    "payroll_request_funds": Grants(tables={"payroll": "write", "audit": "write"}, payroll_files="read",
                                     why="the treasury funds request"),
-    "payroll_auto_approve": Grants(tables={"payroll": "write"}, why="approves every district (local stages)"),
-    "payroll_write_files": Grants(tables={"payroll": "write"}, payroll_files="write", why="pain.001 files"),
-    "payroll_send_file": Grants(tables={"payroll": "write", "registry": "read"}, payroll_files="write", sms=True,
+    "payroll_auto_approve": Grants(tables={"payroll": "write", "audit": "write"},
+                                   why="approves every district (local stages)"),
+    "payroll_write_files": Grants(tables={"payroll": "write", "audit": "write"}, payroll_files="write",
+                                  why="the month's file manifest from the districts' pain.001 records"),
+    "payroll_send_file": Grants(tables={"payroll": "write", "registry": "read", "audit": "write"},
+                                payroll_files="write", sms=True,
                                 why="one file to the bank; its status report"),
-    "payroll_mark_sent": Grants(tables={"payroll": "write"}, payroll_files="read", why="instructions sent"),
-    "payroll_reconcile": Grants(tables={"payroll": "write", "registry": "read"}, payroll_files="write", sms=True,
+    "payroll_mark_sent": Grants(tables={"payroll": "write", "audit": "write"},
+                                payroll_files="read", why="instructions sent"),
+    "payroll_reconcile": Grants(tables={"payroll": "write", "registry": "read", "audit": "write"},
+                                payroll_files="write", sms=True,
                                 why="the books of a month; SMS on settled payments"),
     "payroll_approval_token": Grants(tables={"payroll": "write"}, task_tokens=True, consumes=("approvals",),
                                      why="keeps the approval step's task token"),

@@ -91,7 +91,23 @@ agency query                           ACCESS#<application_id> /   every query m
                                        <at>#<agency>#<person>#<n>  (which agency, person id, officer)
 SMS marker                             SMS#<key> / SMS             at most one SMS per key (conditional
                                                                    put before sending)
+audit chain head                       CHAIN#<chain> / HEAD        the chain's last sequence number and
+                                                                   hash; moved n -> n+1 conditionally
+audit event                            CHAIN#<chain> /             the chain walked in order by
+                                       SEQ#<seq:012d>              ``audit verify`` (Query, one chain)
+audit event id                         EVENT#<event_id> / EVENT    a retried append is recognised
 =====================================  ==========================  ==================================
+
+Audit indexes (sparse: only audit events carry these attributes; sort ``<at>#<event_id>``, so a time
+range is a ``BETWEEN`` and pages come oldest first):
+
+- ``by_record`` (pk ``audit_record``): everything done to one application, household or payroll month;
+- ``by_actor`` (pk ``audit_actor``): everything one officer (token subject) or task did.
+
+The trail is split into ``SPSR_AUDIT_CHAINS`` chains (default 4; an event joins the chain its id
+hashes to): every append to a chain is serialised by that chain's head, so one chain would cap
+the whole registry's write rate at what one item's conditional writes allow; a few chains spread
+the load and ``audit verify`` walks each. Raise the number to add chains; never lower it.
 
 Numbers are stored as DynamoDB numbers from Python ``int``; no item ever holds a float.
 """
@@ -148,7 +164,14 @@ def assignments_table(name: str) -> dict[str, Any]:
 
 
 def audit_table(name: str) -> dict[str, Any]:
-    return _keyed_table(name)
+    return _keyed_table(name, ("audit_record", "audit_actor", "audit_sk"),
+                        (_index("by_record", "audit_record", "audit_sk"),
+                         _index("by_actor", "audit_actor", "audit_sk")))
+
+
+def data_key_alias(stage: str) -> str:
+    """The KMS key that wraps the data keys of bank account and card numbers (``SPSR_DATA_KEY_ID``)."""
+    return f"alias/spsr-{stage}-data"
 
 
 def payroll_table(name: str) -> dict[str, Any]:
@@ -170,11 +193,15 @@ def documents_bucket_encryption() -> dict[str, Any]:
     return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
 
 
-def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
-    """Creates every table and bucket named by ``settings`` (``chalicelib.config.Settings``).
+def create_all(dynamodb: Any, s3: Any, settings: Any, kms: Any = None) -> None:
+    """Creates every table and bucket named by ``settings`` (``chalicelib.config.Settings``), and with
+    ``kms`` the data key's KMS key under the alias ``settings.data_key_id`` (moto and local stacks;
+    on AWS the CDK app creates a customer-managed key).
 
     Idempotent: existing ones are left as they are.
     """
+    if kms is not None:
+        create_data_key(kms, settings.data_key_id)
     existing = set(dynamodb.list_tables().get("TableNames", []))
     specs = (registry_table(settings.registry_table), applications_table(settings.applications_table),
              assignments_table(settings.assignments_table), audit_table(settings.audit_table),
@@ -190,6 +217,19 @@ def create_all(dynamodb: Any, s3: Any, settings: Any) -> None:
     for bucket in (settings.documents_bucket, settings.payroll_bucket):
         if bucket not in buckets:
             _create_bucket(s3, bucket, settings.region)
+
+
+def create_data_key(kms: Any, alias: str) -> str:
+    """A symmetric KMS key with ``alias`` (``alias/...``), unless the alias exists; returns the key id."""
+    for page in kms.get_paginator("list_aliases").paginate():
+        for found in page["Aliases"]:
+            if found["AliasName"] == alias and found.get("TargetKeyId"):
+                return str(found["TargetKeyId"])
+    key_id = str(kms.create_key(Description="SPSR: wraps the data keys of bank account and card numbers",
+                                KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"])
+    kms.enable_key_rotation(KeyId=key_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
 
 
 def _create_bucket(s3: Any, bucket: str, region: str) -> None:

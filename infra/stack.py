@@ -94,6 +94,11 @@ class RegistryStack(cdk.Stack):
         self.key = kms.Key(self, "DataKey", alias=f"alias/spsr-{stage}", enable_key_rotation=True,
                            removal_policy=cdk.RemovalPolicy.RETAIN,
                            description="SPSR: tables, buckets, queues, topics, secrets and logs")
+        # Bank account and card numbers: envelope-encrypted per field under a key of their own, apart from
+        # the customer key every role may use; its data keys only for the roles ``fields`` names.
+        self.field_key = kms.Key(self, "FieldKey", alias=f"alias/spsr-{stage}-data", enable_key_rotation=True,
+                                 removal_policy=cdk.RemovalPolicy.RETAIN,
+                                 description="SPSR: bank account and card numbers (field envelope encryption)")
         self._allow_services_to_use_key()
         self._parameters()
         self._data()
@@ -341,6 +346,13 @@ class RegistryStack(cdk.Stack):
         role.add_to_policy(iam.PolicyStatement(
             actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             resources=[self.key.key_arn]))
+        if grants.fields:
+            # The cipher's data keys carry the context purpose=spsr-field (``adapters/crypto.py``).
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey" if grants.fields == "seal" else "kms:Decrypt"],
+                resources=[self.field_key.key_arn],
+                conditions={"StringEquals": {"kms:EncryptionContext:purpose": "spsr-field"}}))
+        function.add_property_override("Environment.Variables.SPSR_DATA_KEY_ID", self.field_key.key_arn)
         for table_name, access in grants.tables.items():
             arn = self.tables[table_name].get_att("Arn").to_string()
             arns = [arn]

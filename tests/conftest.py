@@ -39,7 +39,8 @@ def aws(settings: Settings) -> Iterator[Settings]:
     """moto with the registry's tables and buckets created from infra/resources.py."""
     with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         create_all(boto3.client("dynamodb", region_name=settings.region),
-                   boto3.client("s3", region_name=settings.region), settings)
+                   boto3.client("s3", region_name=settings.region), settings,
+                   boto3.client("kms", region_name=settings.region))
         bootstrap.reset()
         yield settings
         bootstrap.reset()

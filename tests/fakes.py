@@ -6,20 +6,23 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from chalicelib.adapters.crypto import EnvelopeCipher
 from chalicelib.domain.applications import Application
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.evidence import CollectedEvidence
-from chalicelib.domain.households import ChangeRecord, Household
+from chalicelib.domain.households import ChangeRecord, Household, bank_context
 from chalicelib.ports import (
     ApplicationQuery,
     ChangeRequestPage,
     ChangeRequestQuery,
+    FieldCipher,
     HouseholdWrite,
     Page,
     UploadTicket,
 )
+from devstack.local_kms import InMemoryKms
 
 
 @dataclass
@@ -175,6 +178,18 @@ class FakeWorkflow:
             return False
         self.started[name] = payload
         return True
+
+def fake_cipher() -> EnvelopeCipher:
+    return EnvelopeCipher(InMemoryKms(), "alias/spsr-test-data")
+
+
+def sealed(household: Household, cipher: FieldCipher) -> Household:
+    """The household as the repository stores it: its bank number sealed."""
+    bank = household.bank_account
+    if bank is None or bank.sealed:
+        return household
+    return replace(household, bank_account=bank.sealed_with(cipher.seal(bank.number,
+                                                                         bank_context(household.household_id))))
 
 
 class FakeChangeRequests:

@@ -21,7 +21,7 @@ from chalicelib.ports import FundsAnswer
 from chalicelib.services.payroll import PayrollService
 from devstack import payroll_population as pop
 from devstack.bank.simulator import BankSimulator
-from tests.fakes import FakeHouseholds, FixedClock
+from tests.fakes import FakeHouseholds, FixedClock, fake_cipher, sealed
 
 
 class Crash(Exception):
@@ -254,9 +254,9 @@ class FakeWorld:
 def fake_world(n: int = 40, month: str = "2026-12", *, batch_size: int = 16, max_tx: int = 15,
                auto_approve: bool = True, reject_rate: float = 0.0, return_rate: float = 0.0) -> FakeWorld:
     faults = FaultPlan()
-    households = FakeHouseholds()
+    households, cipher = FakeHouseholds(), fake_cipher()
     hh, asg = pop.build(n, month)
-    households.items = {h.household_id: h for h in hh}
+    households.items = {h.household_id: sealed(h, cipher) for h in hh}
     assignments = FakeAssignments({a.assignment_id: a for a in asg})
     repo, files, sms, deaths, workflow = (FakePayrollRepo(faults), FakeFiles(faults), FakeSms(), FakeDeaths(),
                                           FakePayrollWorkflow())
@@ -268,7 +268,7 @@ def fake_world(n: int = 40, month: str = "2026-12", *, batch_size: int = 16, max
         files=files, deaths=deaths, funds=FakeFunds(), bank=InProcessBank(simulator, faults), sms=sms,
         workflow=workflow, clock=clock,
         settings=Settings(payroll_batch_size=batch_size, pain001_max_transactions=max_tx,
-                          payroll_auto_approve=auto_approve))
+                          payroll_auto_approve=auto_approve), cipher=cipher)
     return FakeWorld(service, assignments, households, repo, files, simulator, sms, deaths, workflow, faults)
 
 

@@ -18,7 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoAssignmentRepository, DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.households import ChangeRecord
-from devstack import lambda_bridge
+from devstack import lambda_bridge, moto_patches
 from devstack import payroll_population as pop
 from devstack.bank.server import BankServer
 from devstack.bank.simulator import BankSimulator
@@ -54,7 +54,8 @@ def seed(settings: Settings, n: int, month: str) -> None:
     changes = [ChangeRecord(household_id=h.household_id, version=1, at="2026-11-01T00:00:00+00:00",
                             actor_id="seed", actor_role="system", action="register", target="household")
                for h in households]
-    DynamoHouseholdRepository(db, settings.registry_table).put_seed(households, changes)
+    repo = DynamoHouseholdRepository(db, settings.registry_table, bootstrap.field_cipher(settings))
+    repo.put_seed(households, changes)
     DynamoAssignmentRepository(db, settings.assignments_table).add_all(assignments)
 
 
@@ -66,6 +67,9 @@ def payroll_world(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wo
     queue_url = sqs.create_queue(QueueName="spsr-payroll-approvals")["QueueUrl"]
     sfn = boto3.client("stepfunctions", region_name=aws.region)
     lambda_bridge.install(app)
+    # The Map states run steps in threads; each appends its audit event in a transaction, which moto's
+    # own TransactWriteItems (a deep copy of the tables) cannot take beside concurrent writes.
+    moto_patches.install()
     arn = lambda_bridge.deploy_state_machine(sfn, "spsr-local-payroll", ASL, app, {
         "PayrollBucket": aws.payroll_bucket, "PayrollApprovalQueueUrl": queue_url})
     for var, value in {"SPSR_PAYROLL_STATE_MACHINE_ARN": arn, "SPSR_BANK_URL": bank.url, "SPSR_IFMS_URL": ifms.url,
@@ -79,6 +83,7 @@ def payroll_world(aws: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wo
     try:
         yield World(settings, bank, ifms, sfn, arn, queue_url, 60)
     finally:
+        moto_patches.uninstall()
         lambda_bridge.uninstall()
         bank.stop()
         ifms.stop()

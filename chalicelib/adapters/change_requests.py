@@ -8,11 +8,13 @@ only request items carry those attributes.
 
 A decision is one TransactWriteItems: the request (conditional on still being pending) and, for an
 approval, the household (conditional on its version), its change record and the PINFL claims.
+A payout account change stores its new number sealed (the household repository's cipher and context).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,9 +27,10 @@ from chalicelib.adapters.dynamodb import (
     _encode_cursor,
     _is_condition_failure,
     from_item,
+    query_prefix,
     to_item,
 )
-from chalicelib.domain.change_requests import ChangeRequest
+from chalicelib.domain.change_requests import ChangeRequest, PayoutAccountChange
 from chalicelib.domain.errors import Conflict
 from chalicelib.ports import ChangeRequestPage, ChangeRequestQuery, HouseholdWrite
 
@@ -41,6 +44,10 @@ class DynamoChangeRequestRepository:
         self._households = households
 
     def _item(self, r: ChangeRequest) -> dict[str, Any]:
+        if isinstance(r.payload, PayoutAccountChange) and not r.payload.bank_account.sealed:
+            # The new number is stored sealed like the household's own: only its mask is ever shown.
+            r = replace(r, payload=PayoutAccountChange(
+                bank_account=self._households.sealed_account(r.household_id, r.payload.bank_account)))
         return to_item({
             "pk": f"HH#{r.household_id}", "sk": f"CR#{r.request_id}", **codec.change_request_to(r),
             "cr_district": r.district_code, "cr_sk": f"{r.status}#{r.submitted_at}#{r.request_id}",
@@ -69,18 +76,8 @@ class DynamoChangeRequestRepository:
         return codec.change_request_from(from_item(out["Item"])) if "Item" in out else None
 
     def for_household(self, household_id: str) -> list[ChangeRequest]:
-        found: list[ChangeRequest] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "ConsistentRead": True,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :c)",
-            "ExpressionAttributeValues": to_item({":pk": f"HH#{household_id}", ":c": "CR#"}),
-        }
-        while True:
-            out = self._db.query(**kwargs)
-            found += [codec.change_request_from(from_item(i)) for i in out.get("Items", [])]
-            if "LastEvaluatedKey" not in out:
-                return sorted(found, key=lambda r: (r.submitted_at, r.request_id))
-            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        found = [codec.change_request_from(i) for i in query_prefix(self._db, self._table, f"HH#{household_id}", "CR#")]
+        return sorted(found, key=lambda r: (r.submitted_at, r.request_id))
 
     def list(self, query: ChangeRequestQuery) -> ChangeRequestPage:
         fingerprint = hashlib.sha256(

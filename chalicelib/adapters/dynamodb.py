@@ -25,8 +25,8 @@ from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict, ValidationFailed
-from chalicelib.domain.households import ChangeRecord, Household, as_plain
-from chalicelib.ports import ApplicationQuery, HouseholdWrite, Page
+from chalicelib.domain.households import BankAccount, ChangeRecord, Household, as_plain, bank_context
+from chalicelib.ports import ApplicationQuery, FieldCipher, HouseholdWrite, Page
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -52,6 +52,24 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
 
 
+def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query finds, page after page, as plain values."""
+    while True:
+        out = client.query(**kwargs)
+        for raw in out.get("Items", []):
+            yield from_item(raw)
+        if "LastEvaluatedKey" not in out:
+            return
+        kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+
+def query_prefix(client: Any, table: str, pk: str, prefix: str) -> Iterator[dict[str, Any]]:
+    """The items of one partition whose sort key starts with ``prefix``, in key order (consistent reads)."""
+    return query_items(client, TableName=table, ConsistentRead=True,
+                       KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+                       ExpressionAttributeValues=to_item({":pk": pk, ":s": prefix}))
+
+
 def _cancellation_reasons(err: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
 
@@ -64,9 +82,24 @@ def _is_condition_failure(err: ClientError) -> bool:
 
 
 class DynamoHouseholdRepository:
-    def __init__(self, client: Any, table: str) -> None:
+    """Households; the bank account or card number is sealed (``cipher``) before any item is written."""
+
+    def __init__(self, client: Any, table: str, cipher: FieldCipher) -> None:
         self._db = client
         self._table = table
+        self._cipher = cipher
+
+    def sealed_account(self, household_id: str, bank: BankAccount) -> BankAccount:
+        """``bank`` with its number sealed for the household (also a pending change request's new account)."""
+        if bank.sealed:
+            return bank
+        return bank.sealed_with(self._cipher.seal(bank.number, bank_context(household_id)))
+
+    def _household_item(self, household: Household) -> dict[str, Any]:
+        if household.bank_account is not None and not household.bank_account.sealed:
+            household = replace(household, bank_account=self.sealed_account(household.household_id,
+                                                                             household.bank_account))
+        return to_item({"pk": f"HH#{household.household_id}", "sk": "META", **codec.household_to(household)})
 
     def get(self, household_id: str) -> Household | None:
         out = self._db.get_item(
@@ -122,8 +155,7 @@ class DynamoHouseholdRepository:
         put = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item({"pk": f"HH#{household.household_id}", "sk": "META",
-                                 **codec.household_to(household)}),
+                "Item": self._household_item(household),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -141,8 +173,7 @@ class DynamoHouseholdRepository:
         put = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item({"pk": f"HH#{household.household_id}", "sk": "META",
-                                 **codec.household_to(household)}),
+                "Item": self._household_item(household),
                 "ConditionExpression": "#v = :expected",
                 "ExpressionAttributeNames": {"#v": "version"},
                 "ExpressionAttributeValues": to_item({":expected": write.expected_version}),
@@ -184,7 +215,7 @@ class DynamoHouseholdRepository:
         """Bulk load for the local stack's seeder: unconditional batch writes, no per-item transaction."""
         requests: list[dict[str, Any]] = []
         for h, c in zip(households, changes, strict=True):
-            requests.append(to_item({"pk": f"HH#{h.household_id}", "sk": "META", **codec.household_to(h)}))
+            requests.append(self._household_item(h))
             requests.append(self._change_put(c)["Put"]["Item"])
             for m in h.members:
                 requests.append(to_item({"pk": f"PINFL#{m.pinfl}", "sk": "PERSON",
@@ -405,14 +436,7 @@ class DynamoAssignmentRepository:
         self._db.put_item(TableName=self._table, Item=self._item(updated))
 
     def _query(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        kwargs = {"TableName": self._table, **kwargs}
-        while True:
-            out = self._db.query(**kwargs)
-            for raw in out.get("Items", []):
-                yield from_item(raw)
-            if "LastEvaluatedKey" not in out:
-                return
-            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        return query_items(self._db, TableName=self._table, **kwargs)
 
 
 def _assignment(d: dict[str, Any]) -> Assignment:

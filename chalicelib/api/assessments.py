@@ -18,7 +18,7 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "/assessments/preview", "POST", tag="assessments", body=AssessmentPreviewIn,
           example=examples.ASSESSMENT_PREVIEW, response=out.AssessmentOut,
-          action=access.ASSESSMENT_PREVIEW,
+          action=access.ASSESSMENT_PREVIEW, audit=False,
           summary="Decide and explain an evidence document (assessment.schema.json) without storing anything")
 def preview_assessment(request: Any, principal: Any, body: AssessmentPreviewIn) -> dict[str, Any]:
     return bootstrap.services().assess(body.evidence)

@@ -24,6 +24,7 @@ import json
 import re
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,8 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     max_length: int = 200
+    code: str = "invalid_format"
+    hint: str | None = None  # the message when the value is not in its pattern
 
     def schema(self) -> dict[str, Any]:
         if self.minimum is not None or self.maximum is not None:
@@ -117,8 +120,8 @@ class Param:
                                        code="invalid_choice")
         elif len(raw) > self.max_length or (self.pattern is not None and not identifiers.matches(self.pattern,
                                                                                                   raw)):
-            raise ValidationFailed(f"{self.name} is not in the documented format", field=self.name,
-                                   code="invalid_format")
+            raise ValidationFailed(self.hint or f"{self.name} is not in the documented format", field=self.name,
+                                   code=self.code)
 
 
 def path_pattern(name: str) -> str:
@@ -291,7 +294,8 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
              response: type[BaseModel] | None = None, max_body: int = MAX_BODY_BYTES,
              headers: tuple[tuple[str, str], ...] = (),
              authenticate: Callable[[Request], None] | None = None,
-             also: dict[int, type[BaseModel]] | None = None) -> Callable[[Handler], Handler]:
+             also: dict[int, type[BaseModel]] | None = None,
+             audit: bool | str | None = None) -> Callable[[Handler], Handler]:
     """Registers a route whose handler receives (request, principal, body, **path params).
 
     Every route with a token names its ``action``; the role is checked here, before the body is read,
@@ -299,12 +303,22 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
     model of the success body; ``authenticate`` is a public route's own check, run before the body is
     parsed (the bank callback's signature headers). ``also`` names the route's other success statuses
     and their models; the handler answers one with ``Reply`` (a status not named there is a defect: 500).
+
+    ``audit``: whether a successful call appends an audit event (under the access action's name, or
+    the string given). Default: every authenticated write, and every read of an action about registry
+    records (``Action.personal``), except a citizen reading their own.
     """
     params_ = tuple(_as_param(q) for q in query)
     OPERATIONS.append(Operation(method, path, summary, tag, body, example, params_, status, public,
                                 responses or {}, action, response, max_body, headers, dict(also or {})))
 
     def decorate(fn: Handler) -> Handler:
+        if audit is None:
+            audited = not public and (method != "GET" or (action is not None and action.personal))
+        else:
+            audited = bool(audit)
+        audit_action = audit if isinstance(audit, str) else (action.name if action else fn.__name__)
+
         # Chalice answers a Content-Type it does not expect itself, in its own shape and letting a
         # missing header through; the view checks the media type instead (check_media_type).
         @bp.route(path, methods=[method], content_types=["*/*"])
@@ -313,6 +327,7 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
             started = time.perf_counter()
             request = bp.current_request
             principal: Principal | None = None
+            result: Any = None
             try:
                 if body is not None:
                     check_media_type(request)
@@ -336,6 +351,12 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
                 response_ = error_response(err)
             except Exception as err:  # a defect, not the caller's fault: a stable body, and no personal data logged
                 response_ = _internal_error(err, request)
+            if audited and response_.status_code < 400 and (principal is None or method != "GET"
+                                                            or principal.role != "citizen"):
+                # A public route audited answers 2xx only to a signed bank message: the bank is the actor.
+                actor, role = ((principal.subject, principal.role) if principal
+                               else (f"bank:{request.headers.get('x-bank-id')}", "bank"))
+                _audit(actor, role, audit_action, _record_id(params, result), request, response_.status_code)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             # ids only: never the body, a name, a PINFL or a phone number
             logger.info("request", extra={
@@ -348,6 +369,37 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str,
         return view
 
     return decorate
+
+
+def _request_id(request: Request) -> str:
+    found = (request.context or {}).get("requestId")
+    return str(found) if found else f"local-{uuid.uuid4().hex}"
+
+
+# Keys of a created record's id in a handler's result, when the path names no record.
+_RESULT_IDS = ("application_id", "household_id", "month", "msg_id")
+
+
+def _record_id(params: dict[str, str], result: Any) -> str:
+    """The primary record of the call: the first path parameter, or the id of what a POST created."""
+    if isinstance(result, Reply):
+        result = result.body
+    if params:
+        return next(iter(params.values()))
+    if isinstance(result, dict):
+        for key in _RESULT_IDS:
+            if isinstance(result.get(key), str):
+                return str(result[key])
+    return "-"  # a listing: its filters are in the request, not the trail
+
+
+def _audit(actor: str, role: str, action: str, record_id: str, request: Request, status: int) -> None:
+    try:
+        bootstrap.services().audit.record(actor=actor, role=role, action=action,
+                                          record_id=record_id, request_id=_request_id(request), status=status)
+    except Exception as err:  # the write itself is done: answer it, and raise the alarm on the gap
+        logger.error("audit append failed", extra={"error_type": type(err).__name__, "action": action,
+                                                   "record_id": record_id})
 
 
 def _internal_error(err: Exception, request: Request) -> Response:

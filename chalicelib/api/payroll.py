@@ -112,7 +112,7 @@ def reject(request: Any, principal: Any, body: RejectIn, month: str, district_co
     return run_view(run, principal)
 
 
-@endpoint(bp, "/payroll/runs/{month}/files", "GET", tag="payroll",
+@endpoint(bp, "/payroll/runs/{month}/files", "GET", audit=True, tag="payroll",
           summary="Short-lived download links for the run's files (pre-payrolls in scope; national files for "
                   "auditors)", response=out.FileLinksOut,
           action=access.PAYROLL_FILES)
@@ -130,7 +130,8 @@ def _signed(request: Any) -> None:
     parse_headers(request.headers.get("x-signature-timestamp"), request.headers.get("x-signature"))
 
 
-@endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, body=BankCallbackIn, example=CALLBACK_EXAMPLE,
+@endpoint(bp, "/bank/callbacks", "POST", tag="bank", public=True, audit="bank.callback", body=BankCallbackIn,
+          example=CALLBACK_EXAMPLE,
           summary="Bank notifications (camt.054) and status reports (pain.002), HMAC-signed; no bearer token",
           authenticate=_signed, max_body=6 * 1024 * 1024, headers=CALLBACK_HEADERS, response=out.CallbackOut,
           also={202: out.CallbackQueuedOut},

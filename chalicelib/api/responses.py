@@ -424,3 +424,40 @@ class OpenApiOut(Out):
     servers: list[dict[str, Any]]
     components: dict[str, Any]
     paths: dict[str, Any]
+
+
+# ------------------------------------------------------------------ audit trail
+
+class AuditEventOut(Out):
+    chain: str = Field(description="the hash chain the event belongs to (events are spread over a few chains)")
+    seq: int = Field(description="position in its chain, from 1, without gaps")
+    event_id: str
+    at: str = Field(description="when, ISO 8601 UTC")
+    actor: str = Field(description="the token subject, bank:<id>, or system:<task>")
+    role: str
+    action: str = Field(description="the access action's name, e.g. household.update")
+    record_id: str = Field(description="the primary record of the call; '-' for a listing")
+    request_id: str
+    status: int = Field(description="the HTTP status answered (or 200 for a task)")
+    prev_hash: str = Field(description="hash of the previous event of the chain (64 zeros for the first)")
+    hash: str = Field(description="SHA-256 over prev_hash and the event's canonical JSON")
+
+
+class AuditEventPage(Out):
+    items: list[AuditEventOut]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
+
+
+class AuditBreakOut(Out):
+    chain: str
+    seq: int = Field(description="the first event of the chain that does not follow from its predecessor")
+    reason: Literal["out_of_sequence", "altered", "missing", "head_mismatch"] = Field(
+        description="out_of_sequence: an event removed or reordered; altered: its hash does not match; "
+                    "missing: the newest events are gone; head_mismatch: the chain head disagrees")
+
+
+class AuditVerifyOut(Out):
+    ok: bool
+    chains: int
+    events: int
+    breaks: list[AuditBreakOut]

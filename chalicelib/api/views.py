@@ -8,13 +8,13 @@ from chalicelib.adapters import codec
 from chalicelib.domain.applications import Application
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
-from chalicelib.domain.households import ChangeRecord, Household, as_plain
+from chalicelib.domain.households import ChangeRecord, Household, as_plain, mask_number
 
 
 def household_view(h: Household) -> dict[str, Any]:
     out: dict[str, Any] = codec.household_to(h)
     if h.bank_account is not None:
-        out["bank_account"]["number"] = h.bank_account.masked()
+        out["bank_account"] = h.bank_account.shown()
     return out
 
 
@@ -25,19 +25,19 @@ def application_view(a: Application) -> dict[str, Any]:
 def _mask_bank(holder: dict[str, Any]) -> None:
     bank = holder.get("bank_account")
     if isinstance(bank, dict) and bank.get("number"):
-        bank["number"] = "*" * (len(bank["number"]) - 4) + bank["number"][-4:]
+        bank["number"] = mask_number(bank["number"])
 
 
 def change_view(c: ChangeRecord) -> dict[str, Any]:
     out: dict[str, Any] = as_plain(c)
     for side in ("old", "new"):
-        _mask_bank(out[side])
+        _mask_bank(out[side])  # records are stored masked; older ones too
     return out
 
 
 def change_request_view(r: ChangeRequest) -> dict[str, Any]:
     out: dict[str, Any] = codec.change_request_to(r)
-    _mask_bank(out["payload"])
+    _mask_bank(out["payload"])  # a pending payout-account change holds the new number sealed
     return out
 
 

@@ -160,6 +160,9 @@ ACTIONS: tuple[Action, ...] = (
     PAYROLL_FILES := Action("payroll.files", Kind.VIEW, "download a run's files (pre-payrolls hold personal data)",
                             {"payroll_officer": N, "auditor": N, "region_admin": S, "district_admin": S},
                             personal=False),
+    # Audit events carry no address, so no area scope could apply: the trail is read nationwide or not at all.
+    AUDIT_READ := Action("audit.read", Kind.NONE, "read and verify the audit trail (ids only)", {"auditor": N},
+                         personal=False),
 )
 
 BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}

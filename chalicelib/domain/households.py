@@ -54,16 +54,71 @@ class Address:
     address_line: str = ""
 
 
+SEALED = "sealed:"
+
+
+def mask_number(number: str) -> str:
+    """The last four digits, the rest starred; of a sealed number, the mask stored beside it."""
+    if number.startswith(SEALED):
+        return number.split(":", 2)[1]
+    return f"{'*' * (len(number) - 4)}{number[-4:]}"
+
+
+def sealed_ciphertext(number: str) -> str:
+    """The ciphertext part of a sealed number (``sealed:<mask>:<ciphertext>``)."""
+    if not number.startswith(SEALED):
+        raise ValueError("the number is not sealed")
+    return number.split(":", 2)[2]
+
+
+def same_number(stored: str, paid: str) -> bool:
+    """Whether a household's stored number is still the one a payment went to, without opening either.
+
+    The repository seals a number only when one is set (an approved payout account change), with a fresh
+    nonce and data key; a number it keeps stays the very same sealed string. So an identical string is
+    the same number, a different mask a different one, and a different ciphertext under the same mask
+    is a number set again since the payment: counted as a correction (the digits cannot be compared
+    without ``kms:Decrypt``, which only the payment-file writer holds). A plain number (older lines)
+    against a sealed one is compared by mask.
+    """
+    if stored == paid:
+        return True
+    if stored.startswith(SEALED) == paid.startswith(SEALED):
+        return False  # two plain numbers that differ, or a sealed number set again since
+    return mask_number(stored) == mask_number(paid)
+
+
+def bank_context(household_id: str) -> str:
+    """What a sealed bank number is bound to: its household and field (a copy elsewhere fails to open)."""
+    return f"{household_id}/bank_account"
+
+
 @dataclass(frozen=True)
 class BankAccount:
-    """Where benefits are paid: a payment card (16 digits) or a bank account (20 digits)."""
+    """Where benefits are paid: a payment card (16 digits) or a bank account (20 digits).
+
+    ``number`` holds the digits as entered; once stored, ``sealed:<mask>:<ciphertext>`` (the
+    household repository seals it with a KMS data key, so a table export or backup never holds the
+    digits; the mask beside it serves every read; only the payment-file writer reveals the digits).
+    """
 
     kind: str  # card or account
     number: str
     bank_code: str = "XALQ"
 
+    @property
+    def sealed(self) -> bool:
+        return self.number.startswith(SEALED)
+
     def masked(self) -> str:
-        return f"{'*' * (len(self.number) - 4)}{self.number[-4:]}"
+        return mask_number(self.number)
+
+    def sealed_with(self, ciphertext: str) -> BankAccount:
+        return replace(self, number=f"{SEALED}{self.masked()}:{ciphertext}")
+
+    def shown(self) -> dict[str, str]:
+        """The account as responses and change records show it: the number masked."""
+        return {"kind": self.kind, "number": self.masked(), "bank_code": self.bank_code}
 
 
 @dataclass(frozen=True)
@@ -150,8 +205,10 @@ def with_member_replaced(household: Household, member: Member) -> Household:
 
 
 def household_fields(h: Household) -> dict[str, Any]:
-    """The household's own fields as change records show them (old and new values)."""
-    return {"address": as_plain(h.address), "bank_account": as_plain(h.bank_account) if h.bank_account else None}
+    """The household's own fields as change records show them (old and new values).
+
+    Change records hold the bank number's mask only: the number itself lives sealed in the household item."""
+    return {"address": as_plain(h.address), "bank_account": h.bank_account.shown() if h.bank_account else None}
 
 
 def member_fields(m: Member) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from chalicelib.domain.applications import Application
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.evidence import MissingSource
 from chalicelib.ports import Page
+from chalicelib.tasks import audit
+from chalicelib.tasks.audit import audited_task
 
 bp = Blueprint(__name__)
 logger = Logger(service="spsr-workflow")
@@ -48,18 +50,21 @@ def _input(event: dict[str, Any]) -> StepInput:
 
 
 @bp.lambda_function(name="begin_application")
+@audited_task("begin_application", audit.application, audit.application_attempt)
 def begin_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.begin(step.application_id, step.attempt)
 
 
 @bp.lambda_function(name="collect_evidence")
+@audited_task("collect_evidence", audit.application, audit.application_attempt)
 def collect_evidence(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.collect(step.application_id, step.attempt).to_dict()
 
 
 @bp.lambda_function(name="assess_application")
+@audited_task("assess_application", audit.application, audit.application_attempt)
 def assess_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     if not step.evidence_key:
@@ -68,18 +73,21 @@ def assess_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="record_decision")
+@audited_task("record_decision", audit.application, audit.application_attempt)
 def record_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.record(step.application_id, step.attempt)
 
 
 @bp.lambda_function(name="notify_decision")
+@audited_task("notify_decision", audit.application, audit.application_attempt)
 def notify_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = _input(event)
     return bootstrap.services().workflow.notify(step.application_id, step.attempt)
 
 
 @bp.lambda_function(name="mark_needs_review")
+@audited_task("mark_needs_review", audit.application, audit.application_attempt)
 def mark_needs_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Reached when sources are missing (``state.collection.missing``) or a step failed (``state.error``)."""
     step = _input(event)

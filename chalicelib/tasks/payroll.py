@@ -17,6 +17,8 @@ from chalice import Blueprint, Cron
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import bootstrap
+from chalicelib.tasks import audit
+from chalicelib.tasks.audit import audited_task
 
 bp = Blueprint(__name__)
 logger = Logger(service="spsr-payroll")
@@ -74,6 +76,7 @@ def _svc() -> Any:
 
 
 @bp.lambda_function(name="payroll_freeze")
+@audited_task("payroll_freeze", audit.month, audit.month)
 def payroll_freeze(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The freeze's plan: the assignment shards to freeze (none once the manifest is complete)."""
     out: dict[str, Any] = _svc().plan_freeze(MonthIn.model_validate(event).month)
@@ -81,6 +84,7 @@ def payroll_freeze(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="payroll_freeze_shard")
+@audited_task("payroll_freeze_shard", audit.month, audit.month_and("shard"))
 def payroll_freeze_shard(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = ShardIn.model_validate(event)
     out: dict[str, Any] = _svc().freeze_shard(args.month, args.shard)
@@ -88,6 +92,7 @@ def payroll_freeze_shard(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="payroll_seal_manifest")
+@audited_task("payroll_seal_manifest", audit.month, audit.month)
 def payroll_seal_manifest(event: dict[str, Any], context: Any) -> dict[str, Any]:
     month = MonthIn.model_validate(event).month
     out: dict[str, Any] = _svc().seal_manifest(month)
@@ -96,6 +101,7 @@ def payroll_seal_manifest(event: dict[str, Any], context: Any) -> dict[str, Any]
 
 
 @bp.lambda_function(name="payroll_write_instructions")
+@audited_task("payroll_write_instructions", audit.month, audit.month_and("key"))
 def payroll_write_instructions(event: dict[str, Any], context: Any) -> dict[str, int]:
     batch = BatchIn.model_validate(event)
     out: dict[str, int] = _svc().write_instructions(batch.key)
@@ -103,6 +109,7 @@ def payroll_write_instructions(event: dict[str, Any], context: Any) -> dict[str,
 
 
 @bp.lambda_function(name="payroll_prepare_district")
+@audited_task("payroll_prepare_district", audit.month, audit.month_and("district"))
 def payroll_prepare_district(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = DistrictIn.model_validate(event)
     out: dict[str, Any] = _svc().prepare_district(args.month, args.district)
@@ -110,24 +117,28 @@ def payroll_prepare_district(event: dict[str, Any], context: Any) -> dict[str, A
 
 
 @bp.lambda_function(name="payroll_prepare")
+@audited_task("payroll_prepare", audit.month, audit.month)
 def payroll_prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().summarize(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_request_funds")
+@audited_task("payroll_request_funds", audit.month, audit.month)
 def payroll_request_funds(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().request_funds(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_auto_approve")
+@audited_task("payroll_auto_approve", audit.month, audit.month)
 def payroll_auto_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().auto_approve(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_write_district_files")
+@audited_task("payroll_write_district_files", audit.month, audit.month_and("district"))
 def payroll_write_district_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = DistrictIn.model_validate(event)
     out: dict[str, Any] = _svc().write_district_files(args.month, args.district)
@@ -135,12 +146,14 @@ def payroll_write_district_files(event: dict[str, Any], context: Any) -> dict[st
 
 
 @bp.lambda_function(name="payroll_write_files")
+@audited_task("payroll_write_files", audit.month, audit.month)
 def payroll_write_files(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().seal_files(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_send_file")
+@audited_task("payroll_send_file", audit.month, audit.month_and("msg_id"))
 def payroll_send_file(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = FileIn.model_validate(event)
     out: dict[str, Any] = _svc().send_file(args.month, args.msg_id)
@@ -148,18 +161,21 @@ def payroll_send_file(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="payroll_mark_sent")
+@audited_task("payroll_mark_sent", audit.month, audit.month)
 def payroll_mark_sent(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().mark_sent(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_plan_books")
+@audited_task("payroll_plan_books", audit.month, audit.month)
 def payroll_plan_books(event: dict[str, Any], context: Any) -> dict[str, Any]:
     out: dict[str, Any] = _svc().plan_books(MonthIn.model_validate(event).month)
     return out
 
 
 @bp.lambda_function(name="payroll_count_books")
+@audited_task("payroll_count_books", audit.month, audit.month_and("shard", "round"))
 def payroll_count_books(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = ShardRoundIn.model_validate(event)
     out: dict[str, Any] = _svc().count_books(args.month, args.shard, args.round)
@@ -167,6 +183,7 @@ def payroll_count_books(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @bp.lambda_function(name="payroll_reconcile")
+@audited_task("payroll_reconcile", audit.month, audit.month_and("round"))
 def payroll_reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:
     args = RoundIn.model_validate(event)
     svc = _svc()
@@ -187,6 +204,12 @@ def payroll_bank_messages(event: Any) -> dict[str, list[dict[str, str]]]:
         try:
             message = BankMessage.model_validate(json.loads(record.body))
             _svc().apply_queued(message.bank_id, message.message_type, message.key)
+            # Applied (idempotent on the bank's MsgId): the request id is the message's, so a redelivery
+            # appends its event once.
+            bootstrap.services().audit.record(
+                actor="system:payroll_bank_messages", role="system", action="payroll_bank_message",
+                record_id=message.msg_id,
+                request_id=f"payroll_bank_messages:{message.bank_id}:{message.message_type}:{message.msg_id}")
         except Exception as err:  # one bad record must not send the others back
             logger.warning("bank message not applied", extra={"message_id": message_id, "error": type(err).__name__})
             failures.append({"itemIdentifier": message_id})

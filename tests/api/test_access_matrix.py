@@ -97,7 +97,8 @@ def world() -> Iterator[World]:
         settings = Settings.from_env()
         with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
             create_all(boto3.client("dynamodb", region_name=settings.region),
-                       boto3.client("s3", region_name=settings.region), settings)
+                       boto3.client("s3", region_name=settings.region), settings,
+                       boto3.client("kms", region_name=settings.region))
             bootstrap.reset()
             yield _seed(settings)
             bootstrap.reset()

@@ -14,6 +14,7 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.access import Principal
 from chalicelib.domain.signatures import sign
+from chalicelib.ports import AuditQuery
 from tests.payroll_world import MONTH, World, callback_via, loads, payroll_world  # noqa: F401 (the fixture)
 
 
@@ -131,6 +132,11 @@ def test_the_bank_callback_takes_signed_messages_only_once(world: World) -> None
     assert (replay.status_code, replay.json_body["error"]["code"]) == (409, "replayed_callback")
     assert (duplicate.status_code, duplicate.json_body["duplicate"]) == (200, True)
     assert {i.instruction_id: i.status for i in svc.repo.instructions(MONTH)} == after_first != before
+    # The two accepted callbacks are in the audit trail with the bank as the actor; the refused ones are not
+    trail = bootstrap.services().audit.events(Principal("auditor-1", "auditor", ""),
+                                              AuditQuery(actor="bank:XALQ"))
+    assert [(e.action, e.record_id, e.status) for e in trail.items] == [
+        ("bank.callback", first.json_body["msg_id"], 200)] * 2
 
 
 @pytest.mark.usefixtures("aws")
@@ -185,3 +191,11 @@ def test_a_queued_bank_callback_is_checked_at_once_and_applied_once_by_the_consu
     ids = [r["messageId"] for r in event["Records"]]
     assert answer == {"batchItemFailures": [{"itemIdentifier": ids[2]}]}
     assert svc.summary(Principal("aud", "auditor", ""), MONTH)["totals"]["balanced"]
+    # And the audit trail has the accepted callback (the bank as actor) and its application once, not the
+    # bad record's
+    auditor = Principal("auditor-1", "auditor", "")
+    received = bootstrap.services().audit.events(auditor, AuditQuery(actor="bank:XALQ")).items
+    applied = bootstrap.services().audit.events(auditor, AuditQuery(actor="system:payroll_bank_messages")).items
+    assert [e.action for e in received] == ["bank.callback"]
+    queued_msg_id = json.loads(message["Body"])["msg_id"]
+    assert [(e.action, e.record_id) for e in applied] == [("payroll_bank_message", queued_msg_id)]

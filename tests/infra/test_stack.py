@@ -218,6 +218,27 @@ def test_sms_and_secrets_only_where_the_table_says(synth: dict[str, Any]) -> Non
         assert ("states:StartExecution" in actions) == bool(grants.starts), logical
 
 
+def test_only_the_table_s_field_grants_reach_the_key_of_bank_numbers(synth: dict[str, Any]) -> None:
+    """Given the synthesised roles, Then the field key is used by the roles ``fields`` names and no other:
+    ``seal`` may make data keys, ``open`` may unwrap them, both bound to the cipher's encryption context."""
+    template = synth["template"]
+    field_arn = {"Fn::GetAtt": [key_id(template, "FieldKey"), "Arn"]}
+    policies = {p["Properties"]["Roles"][0]["Ref"]: p for p in resources(template, "AWS::IAM::Policy").values()}
+    opened = []
+    for logical, function in resources(template, "AWS::Serverless::Function").items():
+        grants = FUNCTIONS[function_name(logical)]
+        statements = policies[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]["PolicyDocument"]
+        on_field_key = [s for s in statements["Statement"] if s["Resource"] == field_arn]
+        expected = {None: [], "seal": ["kms:GenerateDataKey"], "open": ["kms:Decrypt"]}[grants.fields]
+        assert [s["Action"] for s in on_field_key] == expected, logical
+        for statement in on_field_key:
+            assert statement["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": "spsr-field"}}
+        assert function["Properties"]["Environment"]["Variables"]["SPSR_DATA_KEY_ID"] == field_arn
+        if grants.fields == "open":
+            opened.append(function_name(logical))
+    assert opened == ["payroll_write_district_files"]
+
+
 def test_cdk_nag_passes_and_every_acknowledgement_has_its_reason(synth: dict[str, Any]) -> None:
     (report,) = [r for r in synth["report"]["pluginReports"] if r["pluginName"] == "AwsSolutions"]
     assert report["conclusion"] == "success" and report["violations"] == []
@@ -234,15 +255,24 @@ def test_cfn_lint_finds_nothing(synth: dict[str, Any]) -> None:
 
 # -- data protection -----------------------------------------------------------------------------
 
+def key_id(template: dict[str, Any], name: str) -> str:
+    """The logical id of the stack's KMS key ``DataKey`` (the customer key) or ``FieldKey`` (bank numbers)."""
+    (found,) = [k for k in resources(template, "AWS::KMS::Key") if k.startswith(name)]
+    return found
+
+
 def test_tables_use_the_customer_key_and_are_protected(synth: dict[str, Any]) -> None:
     template = synth["template"]
-    (key,) = resources(template, "AWS::KMS::Key").items()
-    assert key[1]["Properties"]["EnableKeyRotation"] is True and key[1]["DeletionPolicy"] == "Retain"
+    keys = resources(template, "AWS::KMS::Key")
+    assert len(keys) == 2
+    for key in keys.values():
+        assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    customer_key = {"Fn::GetAtt": [key_id(template, "DataKey"), "Arn"]}
     tables = resources(template, "AWS::DynamoDB::Table")
     assert len(tables) == 5
     for logical, table in tables.items():
         props = table["Properties"]
-        assert props["SSESpecification"]["KMSMasterKeyId"] == {"Fn::GetAtt": [key[0], "Arn"]}, logical
+        assert props["SSESpecification"]["KMSMasterKeyId"] == customer_key, logical
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert props["DeletionProtectionEnabled"] is True
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
@@ -250,8 +280,7 @@ def test_tables_use_the_customer_key_and_are_protected(synth: dict[str, Any]) ->
 
 def test_buckets_queues_topic_and_logs_use_the_customer_key(synth: dict[str, Any]) -> None:
     template = synth["template"]
-    (key_id,) = resources(template, "AWS::KMS::Key")
-    key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
+    key_arn = {"Fn::GetAtt": [key_id(template, "DataKey"), "Arn"]}
     buckets = resources(template, "AWS::S3::Bucket")
     kms_buckets = {k: b for k, b in buckets.items() if "BucketEncryption" in b["Properties"] and b["Properties"][
         "BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"].get(

@@ -7,6 +7,7 @@ from dataclasses import replace
 import boto3
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.adapters.change_requests import DynamoChangeRequestRepository
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
@@ -20,7 +21,7 @@ from chalicelib.domain.change_requests import (
     decide,
 )
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.households import BankAccount, ChangeRecord, Household
+from chalicelib.domain.households import BankAccount, ChangeRecord, Household, bank_context, sealed_ciphertext
 from chalicelib.ports import ChangeRequestQuery, HouseholdWrite
 from devstack.population import household as synthetic_household
 from devstack.seed import to_household
@@ -28,10 +29,23 @@ from devstack.seed import to_household
 NEW_CARD = BankAccount(kind="card", number="9860351234567896")
 
 
+def _opened(aws: Settings, household_id: str, account: BankAccount | None) -> BankAccount:
+    """The stored account with its number opened: stored sealed, it must still be the number given."""
+    assert account is not None and account.sealed
+    number = bootstrap.field_cipher(aws).reveal(sealed_ciphertext(account.number), bank_context(household_id))
+    return replace(account, number=number)
+
+
+def _plain_request(aws: Settings, r: ChangeRequest | None) -> ChangeRequest | None:
+    if r is None or not isinstance(r.payload, PayoutAccountChange):
+        return r
+    return replace(r, payload=PayoutAccountChange(_opened(aws, r.household_id, r.payload.bank_account)))
+
+
 @pytest.fixture
 def repos(aws: Settings) -> tuple[DynamoHouseholdRepository, DynamoChangeRequestRepository]:
     client = boto3.client("dynamodb", region_name=aws.region)
-    households = DynamoHouseholdRepository(client, aws.registry_table)
+    households = DynamoHouseholdRepository(client, aws.registry_table, bootstrap.field_cipher(aws))
     return households, DynamoChangeRequestRepository(client, aws.registry_table, households)
 
 
@@ -60,13 +74,14 @@ def _approval(h: Household, request: ChangeRequest) -> tuple[ChangeRequest, Hous
     return decided, HouseholdWrite(updated, h.version, record, effect.claim_pinfls, effect.release_pinfls)
 
 
-def test_a_request_round_trips_by_id_and_by_household(repos) -> None:
+def test_a_request_round_trips_by_id_and_by_household(repos, aws) -> None:
     households, requests = repos
     h = _registered(households)
     request = _request(h, "cr-1")
     requests.add(request)
-    assert requests.get("cr-1") == request and requests.get("cr-nope") is None
-    assert requests.for_household(h.household_id) == [request]
+    # the new number waits sealed, and opens to the number reported
+    assert _plain_request(aws, requests.get("cr-1")) == request and requests.get("cr-nope") is None
+    assert [_plain_request(aws, r) for r in requests.for_household(h.household_id)] == [request]
     with pytest.raises(Conflict):
         requests.add(request)
 
@@ -90,14 +105,14 @@ def test_the_district_queue_pages_oldest_first_and_drops_decided_requests(repos)
     assert other_mahalla.items == []
 
 
-def test_an_approval_writes_household_change_record_and_request_together(repos) -> None:
+def test_an_approval_writes_household_change_record_and_request_together(repos, aws) -> None:
     households, requests = repos
     h = _registered(households)
     request = _request(h, "cr-1")
     requests.add(request)
     decided, write = _approval(h, request)
     requests.decide(decided, write)
-    assert households.get(h.household_id).bank_account == NEW_CARD
+    assert _opened(aws, h.household_id, households.get(h.household_id).bank_account) == NEW_CARD
     assert households.changes(h.household_id)[-1].request_id == "cr-1"
     assert requests.get("cr-1").status == "approved"
     # A second decision is refused and writes nothing
@@ -106,7 +121,7 @@ def test_an_approval_writes_household_change_record_and_request_together(repos) 
     assert err.value.code == "already_decided" and households.get(h.household_id).version == 2
 
 
-def test_a_stale_household_writes_nothing_at_all(repos) -> None:
+def test_a_stale_household_writes_nothing_at_all(repos, aws) -> None:
     households, requests = repos
     h = _registered(households)
     request = _request(h, "cr-1")
@@ -120,7 +135,7 @@ def test_a_stale_household_writes_nothing_at_all(repos) -> None:
         requests.decide(decided, write)
     # Then neither the household nor the request changed
     assert err.value.code == "stale_version"
-    assert households.get(h.household_id).bank_account == h.bank_account
+    assert _opened(aws, h.household_id, households.get(h.household_id).bank_account) == h.bank_account
     assert requests.get("cr-1").status == "pending" and len(households.changes(h.household_id)) == 2
 
 

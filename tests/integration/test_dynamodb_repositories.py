@@ -7,6 +7,7 @@ from dataclasses import replace
 import boto3
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoHouseholdRepository, from_item
 from chalicelib.config import Settings
 from chalicelib.domain.errors import Conflict
@@ -22,7 +23,7 @@ from tests.fakes import FixedClock, SequentialIds
 @pytest.fixture
 def repos(aws: Settings) -> tuple[DynamoHouseholdRepository, DynamoApplicationRepository, object]:
     client = boto3.client("dynamodb", region_name=aws.region)
-    return (DynamoHouseholdRepository(client, aws.registry_table),
+    return (DynamoHouseholdRepository(client, aws.registry_table, bootstrap.field_cipher(aws)),
             DynamoApplicationRepository(client, aws.applications_table), client)
 
 
@@ -35,7 +36,11 @@ def test_a_household_round_trips_and_its_people_are_findable_by_pinfl(repos) -> 
     households, _, _ = repos
     h = to_household(synthetic_household(3), "2026-11-01T00:00:00+00:00")
     households.add(h, _change(h, 1, "household_registered"))
-    assert households.get(h.household_id) == h
+    stored = households.get(h.household_id)
+    assert stored is not None and h.bank_account is not None and stored.bank_account is not None
+    # the bank number comes back sealed, with its mask; everything else as written
+    assert replace(stored, bank_account=h.bank_account) == h
+    assert stored.bank_account.sealed and stored.bank_account.masked() == h.bank_account.masked()
     assert households.find_by_pinfl(h.members[0].pinfl) == (h.household_id, h.members[0].person_id)
 
 

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.errors import Conflict
@@ -21,7 +22,8 @@ from devstack.seed import to_household
 @pytest.fixture
 def repo(aws: Settings) -> Iterator[DynamoHouseholdRepository]:
     moto_patches.install()
-    yield DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), aws.registry_table)
+    yield DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), aws.registry_table,
+                                    bootstrap.field_cipher(aws))
     moto_patches.uninstall()
 
 
@@ -33,7 +35,9 @@ def _change(household_id: str, version: int) -> ChangeRecord:
 def test_a_failed_condition_writes_nothing_and_a_good_transaction_writes_all(repo) -> None:
     h = to_household(household(7), "t")
     repo.add(h, _change(h.household_id, 1))
-    assert repo.get(h.household_id) == h and len(repo.changes(h.household_id)) == 1
+    stored = repo.get(h.household_id)
+    assert stored is not None and stored.bank_account is not None and stored.bank_account.sealed  # sealed on write
+    assert replace(stored, bank_account=h.bank_account) == h and len(repo.changes(h.household_id)) == 1
     # Given a second household repeating one registered person, When it is added, Then nothing of it is stored
     other = replace(h, household_id="hh-second", members=(h.members[0],))
     with pytest.raises(Conflict):

@@ -151,6 +151,6 @@ def test_a_new_card_ending_in_the_same_four_digits_is_still_a_change() -> None:
     assert h.bank_account is not None and h.bank_account.number.endswith("9012")
     other = BankAccount(kind="card", number="9860111122229012")
     effect = apply(h, PayoutAccountChange(other))
-    # Then it is a change (compared as accounts, not as masks)
+    # Then it is a change (compared as accounts, not as masks); the change record holds the mask only
     assert effect.household.bank_account == other and effect.new == {"bank_account": {
-        "kind": "card", "number": "9860111122229012", "bank_code": "XALQ"}}
+        "kind": "card", "number": "************9012", "bank_code": "XALQ"}}

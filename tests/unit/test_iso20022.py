@@ -25,7 +25,8 @@ def lines(n: int, bank: str = "XALQ") -> list[PaymentLine]:
 def write(path: Path, chunk: list[PaymentLine], seq: int) -> iso20022.FileInfo:
     with path.open("wb") as out:
         return iso20022.write_pain001(out, chunk, msg=iso20022.msg_id("2026-12", "XALQ", seq),
-                                      created_at="2026-12-01T00:00:00", execution_date="2026-12-05", debtor=DEBTOR)
+                                      created_at="2026-12-01T00:00:00", execution_date="2026-12-05", debtor=DEBTOR,
+                                      reveal=lambda line: line.account_number)  # the lines hold it in clear here
 
 
 def test_split_files_validate_against_the_xsd_and_every_id_is_unique(tmp_path: Path) -> None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain.households import BankAccount
+from chalicelib.domain.households import BankAccount, Household
 from chalicelib.domain.payroll import arrears_id
 from devstack import payroll_population as pop
-from tests.payroll_fakes import fake_world, run_until_sent
+from tests.fakes import sealed
+from tests.payroll_fakes import FakeWorld, fake_world, run_until_sent
 
 DECEMBER, JANUARY, FEBRUARY, MARCH = "2026-12", "2027-01", "2027-02", "2027-03"
+
+
+def stored(world: FakeWorld, household: Household) -> Household:
+    """The household as the repository stores it: a newly set number sealed (a fresh ciphertext)."""
+    return sealed(household, world.service.ctx.cipher)
 
 
 def arrears_lines(world, month: str) -> list:
@@ -21,7 +27,7 @@ def test_a_rejected_payment_is_paid_once_after_the_account_is_corrected() -> Non
     world = fake_world(n=20)
     household = world.households.items[pop.household_id(5)]
     bad = BankAccount(kind="card", number="8600123456780000", bank_code="XALQ")
-    world.households.items[household.household_id] = replace(household, bank_account=bad)
+    world.households.items[household.household_id] = stored(world, replace(household, bank_account=bad))
     run_until_sent(world, DECEMBER)
     (rejected,) = [i for i in world.repo.items.values() if i.status == "rejected"]
     assert rejected.line.beneficiary_person_id == pop.person_id(5) and rejected.reason == "AC01"
@@ -31,7 +37,7 @@ def test_a_rejected_payment_is_paid_once_after_the_account_is_corrected() -> Non
     assert world.service.manifest(JANUARY)["arrears"] == 0
     # When the account is corrected and February is paid, its freeze and instructions run twice
     good = BankAccount(kind="card", number="8600123456781234", bank_code="XALQ")
-    world.households.items[household.household_id] = replace(household, bank_account=good)
+    world.households.items[household.household_id] = stored(world, replace(household, bank_account=good))
     run_until_sent(world, FEBRUARY)
     world.service.freeze(FEBRUARY)
     # Then February carries one arrears instruction for December, to the corrected account, with its amount
@@ -39,7 +45,8 @@ def test_a_rejected_payment_is_paid_once_after_the_account_is_corrected() -> Non
     assert arrears.instruction_id == arrears_id(pop.person_id(5), rejected.line.programme, DECEMBER)
     assert (arrears.line.arrears_of, arrears.line.amount, arrears.line.lump_sum) == (
         DECEMBER, rejected.line.amount, rejected.line.lump_sum)
-    assert arrears.line.account_number == good.number and arrears.status == "accepted"
+    # (the line carries the corrected account sealed; the pain.001 writer opens it)
+    assert world.service.reveal_account(arrears.line) == good.number and arrears.status == "accepted"
     assert world.service.manifest(FEBRUARY)["arrears"] == 1
     # and it went to the bank in February's files; the books count it with February's payments
     files = world.service.file_manifest(FEBRUARY)["files"]
@@ -61,13 +68,31 @@ def test_a_rejected_arrears_payment_is_not_re_paid_again() -> None:
     household = world.households.items[pop.household_id(3)]
     for month, number in ((DECEMBER, "8600123456780000"), (FEBRUARY, "8600999999990000")):
         account = BankAccount(kind="card", number=number, bank_code="XALQ")
-        world.households.items[household.household_id] = replace(household, bank_account=account)
+        world.households.items[household.household_id] = stored(world, replace(household, bank_account=account))
         run_until_sent(world, month)
     (arrears,) = arrears_lines(world, FEBRUARY)
     assert arrears.status == "rejected"
     # When the account is corrected and March is paid
     good = BankAccount(kind="card", number="8600123456781234", bank_code="XALQ")
-    world.households.items[household.household_id] = replace(household, bank_account=good)
+    world.households.items[household.household_id] = stored(world, replace(household, bank_account=good))
     run_until_sent(world, MARCH)
     # Then March re-pays February's own rejected payment, never December's a second time
     assert [i.line.arrears_of for i in arrears_lines(world, MARCH)] == [FEBRUARY]
+
+
+def test_same_number_compares_sealed_numbers_without_opening_them() -> None:
+    from chalicelib.domain.households import same_number
+    from tests.fakes import fake_cipher
+
+    cipher = fake_cipher()
+    one = f"sealed:************0000:{cipher.seal('8600123456780000', 'hh-1/bank_account')}"
+    again = f"sealed:************0000:{cipher.seal('8600123456780000', 'hh-1/bank_account')}"
+    other = f"sealed:************1234:{cipher.seal('8600123456781234', 'hh-1/bank_account')}"
+    # Given the same sealed string, Then it is the same number
+    assert same_number(one, one)
+    # Given a number set again (fresh ciphertext) or another mask, Then it counts as changed
+    assert not same_number(again, one) and not same_number(other, one)
+    # Given plain numbers (older lines), Then compared as digits; plain against sealed by mask
+    assert same_number("8600123456780000", "8600123456780000")
+    assert not same_number("8600123456789999", "8600123456780000")
+    assert same_number(one, "8600123456780000") and not same_number(other, "8600123456780000")

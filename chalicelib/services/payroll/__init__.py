@@ -26,6 +26,7 @@ from chalicelib.ports import (
     BankSecrets,
     Clock,
     DeathRegistry,
+    FieldCipher,
     FileStore,
     FundsGateway,
     HouseholdDirectory,
@@ -52,12 +53,12 @@ class PayrollService:
     def __init__(self, *, assignments: AssignmentRepository, households: HouseholdRepository,
                  directory: HouseholdDirectory, payroll: PayrollRepository, files: FileStore,
                  deaths: DeathRegistry, funds: FundsGateway, bank: BankGateway, sms: SmsPort,
-                 workflow: PayrollWorkflow | None, clock: Clock, settings: Settings,
+                 workflow: PayrollWorkflow | None, clock: Clock, settings: Settings, cipher: FieldCipher,
                  bank_queue: BankMessageQueue | None = None, bank_secrets: BankSecrets | None = None) -> None:
         ctx = self.ctx = PayrollContext(
             assignments=assignments, households=households, directory=directory, repo=payroll, files=files,
             deaths=deaths, funds=funds, bank=bank, sms=sms, workflow=workflow, clock=clock, settings=settings,
-            bank_queue=bank_queue, bank_secrets=bank_secrets)
+            cipher=cipher, bank_queue=bank_queue, bank_secrets=bank_secrets)
         self.freezing = Freeze(ctx, Arrears(ctx))
         self.instructions = Instructions(ctx, self.freezing)
         self.prepayrolls = Prepayrolls(ctx, self.freezing)
@@ -76,6 +77,7 @@ class PayrollService:
         self.request_funds = p.request_funds
         self.auto_approve, self.await_approval, self.decide = a.auto_approve, a.await_approval, a.decide
         self.write_files, self.write_district_files, self.seal_files = pf.write_files, pf.write_district, pf.seal
+        self.reveal_account = pf.reveal_account
         self.file_manifest, self.send_files, self.send_file, self.mark_sent = (
             pf.file_manifest, pf.send_files, pf.send_file, pf.mark_sent)
         self.apply_status_report, self.apply_notification = b.apply_status_report, b.apply_notification

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain.households import same_number
 from chalicelib.domain.payroll import PaymentLine, arrears_id
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.context import PayrollContext
@@ -51,9 +52,9 @@ class Arrears:
             bank = household.bank_account if household else None
             member = next((m for m in household.members if m.person_id == line.beneficiary_person_id), None) \
                 if household else None
-            if bank is None or member is None or (bank.bank_code, bank.number) == (line.bank_code,
-                                                                                  line.account_number):
-                continue  # not corrected yet: asked again next month
+            if bank is None or member is None or (
+                    bank.bank_code == line.bank_code and same_number(bank.number, line.account_number)):
+                continue  # not corrected yet: asked again next month (numbers compared sealed: same_number)
             lines.append((line._replace(instruction_id=new_id, month=month, bank_code=bank.bank_code,
                                         account_kind=bank.kind, account_number=bank.number,
                                         arrears_of=line.month), member.pinfl))

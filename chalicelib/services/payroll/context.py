@@ -20,6 +20,7 @@ from chalicelib.ports import (
     BankSecrets,
     Clock,
     DeathRegistry,
+    FieldCipher,
     FileStore,
     FundsGateway,
     HouseholdDirectory,
@@ -48,6 +49,8 @@ class PayrollContext:
     workflow: PayrollWorkflow | None
     clock: Clock
     settings: Settings
+    # Opens the sealed account numbers: for the payment-file writer only (``Files.reveal_account``).
+    cipher: FieldCipher
     bank_queue: BankMessageQueue | None = None
     # Secrets Manager on AWS (bootstrap); without one, SPSR_BANK_CALLBACK_SECRETS (local runs, tests).
     bank_secrets: BankSecrets | None = None

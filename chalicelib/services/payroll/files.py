@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib import iso20022
 from chalicelib.domain import months
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.households import bank_context, sealed_ciphertext
 from chalicelib.domain.payroll import PaymentLine, PayrollRun
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.bank_messages import BankMessages
@@ -58,6 +59,10 @@ class Files:
             ctx.put_json(key, done)
         return {"district": district, "files": len(done["files"]) if done else 0}
 
+    def reveal_account(self, line: PaymentLine) -> str:
+        """The line's account number in clear (lines carry it sealed): for the pain.001 alone."""
+        return self.ctx.cipher.reveal(sealed_ciphertext(line.account_number), bank_context(line.household_id))
+
     def _write(self, month: str, district: str) -> list[dict[str, Any]]:
         ctx, settings = self.ctx, self.ctx.settings
         debtor = iso20022.Debtor(settings.payroll_debtor_name, settings.payroll_debtor_account,
@@ -76,7 +81,8 @@ class Files:
                 msg = iso20022.msg_id(month, bank, seq, district)
                 out = io.BytesIO()
                 info = iso20022.write_pain001(out, chunk, msg=msg, created_at=created,
-                                              execution_date=execution_date, debtor=debtor)
+                                              execution_date=execution_date, debtor=debtor,
+                                              reveal=self.reveal_account)
                 ctx.files.put(layout.pain001(month, msg), out.getvalue(), "application/xml")
                 records.append(_record(msg, layout.pain001(month, msg), bank, info, chunk))
         return records

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.households import mask_number
 from chalicelib.domain.payroll import DistrictState, Instruction, PayrollRun
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.context import PayrollContext
@@ -105,7 +106,7 @@ def _prepayroll_csv(month: str, district: str, by_programme: dict[str, list[Inst
         items = sorted(by_programme[programme], key=lambda i: (i.line.mahalla_code, i.instruction_id))
         w.writerows((line.instruction_id, line.programme, line.mahalla_code, line.beneficiary_person_id,
                      line.household_id, line.amount, line.lump_sum, line.bank_code,
-                     "*" * (len(line.account_number) - 4) + line.account_number[-4:], line.arrears_of)
+                     mask_number(line.account_number), line.arrears_of)
                     for line in (i.line for i in items))
         amount = sum(i.line.amount for i in items)
         w.writerow(("TOTAL", programme, "", "", "", amount, "", "", len(items), ""))

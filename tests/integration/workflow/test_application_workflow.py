@@ -54,7 +54,8 @@ def flow(aws: Settings, agencies: RunningAgencies, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SPSR_AGENCY_TIMEOUT_S", "0.5")
     monkeypatch.setenv("SPSR_AGENCY_RETRIES", "1")
     settings = Settings.from_env()
-    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table)
+    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table,
+                                     bootstrap.field_cipher(settings))
     households = [to_household(household(i, reference_month=PERIOD), "2026-11-01T00:00:00+00:00")
                   for i in range(POPULATION)]
     repo.put_seed(households, [_registered(h) for h in households])
@@ -280,7 +281,7 @@ def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Set
     # Given an application stored while the workflow could not be started
     h = _households(5)[4]
     db = boto3.client("dynamodb", region_name=flow.region)
-    no_workflow = IntakeService(DynamoHouseholdRepository(db, flow.registry_table),
+    no_workflow = IntakeService(DynamoHouseholdRepository(db, flow.registry_table, bootstrap.field_cipher(flow)),
                                 DynamoApplicationRepository(db, flow.applications_table), SystemClock(), RandomIds(),
                                 flow, workflow=None)
     stored = no_workflow.submit(Principal("w", "mahalla_worker", h.mahalla_code),

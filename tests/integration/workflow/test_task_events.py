@@ -16,6 +16,8 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoHouseholdRepository
 from chalicelib.config import Settings
+from chalicelib.domain.access import Principal
+from chalicelib.ports import AuditQuery
 from devstack.agencies.run import RunningAgencies, start_all
 from devstack.applications import applicants, application_payload
 from devstack.population import household
@@ -37,6 +39,9 @@ class Context:
         return 60_000
 
 
+AUDITOR = Principal("auditor-1", "auditor", "")
+
+
 @pytest.fixture(scope="module")
 def agencies() -> Iterator[RunningAgencies]:
     running = start_all(20, seed=2026, reference_month=PERIOD)
@@ -48,7 +53,8 @@ def agencies() -> Iterator[RunningAgencies]:
 def registry(aws: Settings, agencies: RunningAgencies, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("SPSR_AGENCY_URLS", json.dumps(agencies.urls))
     settings = Settings.from_env()
-    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table)
+    repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table,
+                                     bootstrap.field_cipher(settings))
     families = [to_household(household(i, reference_month=PERIOD), "2026-11-01T00:00:00+00:00") for i in range(20)]
     repo.put_seed(families, [_registered(h) for h in families])
     bootstrap.reset()
@@ -90,6 +96,13 @@ def test_task_and_schedule_events_replay_in_workflow_order(registry: Settings) -
     assert results["notify_decision"]["sms_sent"] is True
     assert results["mark_needs_review"] == {"application_id": ids["REVIEW_APPLICATION_ID"], "status": "needs_review",
                                             "missing_sources": ["tax"]}
+    # The workflow's writes are in the audit trail, as system actors, once each
+    trail = bootstrap.services().audit
+    decided = trail.events(AUDITOR, AuditQuery(record_id=ids["APPLICATION_ID"])).items
+    steps = ("begin_application", "collect_evidence", "assess_application", "record_decision", "notify_decision")
+    assert sorted((e.actor, e.action) for e in decided if e.role == "system") == sorted(
+        (f"system:{step}", step) for step in steps)
+    assert trail.verify().ok
     assert results["start_pending_workflows"] == {"started": 0}  # no workflow configured in this test
     assert results["report_overdue"] == {"overdue": 0}
     # Every entry point of the application workflow (the payroll's are in events/payroll/ and

@@ -3,8 +3,18 @@
 from chalice import Chalice
 
 from chalicelib import tracing
-from chalicelib.api import applications, assessments, audit, change_requests, households, payroll, system
+from chalicelib.api import (
+    applications,
+    assessments,
+    audit,
+    change_requests,
+    grievances,
+    households,
+    payroll,
+    system,
+)
 from chalicelib.tasks import application_workflow, payroll_reports
+from chalicelib.tasks import grievances as grievance_tasks
 from chalicelib.tasks import payroll as payroll_tasks
 
 app = Chalice(app_name="spsr")
@@ -13,6 +23,8 @@ app.register_blueprint(system.bp)
 app.register_blueprint(applications.bp)
 app.register_blueprint(households.bp)
 app.register_blueprint(change_requests.bp)
+app.register_blueprint(grievances.bp)
+app.register_blueprint(grievance_tasks.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)
 app.register_blueprint(assessments.bp)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.services.applications import ApplicationService
     from chalicelib.services.audit import AuditService
     from chalicelib.services.change_requests import ChangeRequestService
+    from chalicelib.services.grievances import GrievanceService
     from chalicelib.services.households import HouseholdService
     from chalicelib.services.intake import IntakeService
     from chalicelib.services.notifications import NotificationService
@@ -218,6 +219,17 @@ class Services:
                                                    self.household_repository)
         return ChangeRequestService(self.household_repository, repository, self.notifications, self.clock, self.ids,
                                     self.settings.page_size_max)
+
+    @cached_property
+    def grievances(self) -> GrievanceService:
+        from chalicelib.adapters.grievances import DynamoGrievanceRepository
+        from chalicelib.adapters.s3 import S3DocumentStore
+        from chalicelib.services.grievances import GrievanceService
+
+        return GrievanceService(DynamoGrievanceRepository(self.dynamodb, self.settings.registry_table),
+                                self.household_repository, self.application_repository,
+                                S3DocumentStore(self.s3, self.settings.documents_bucket),
+                                self.notifications, self.clock, self.ids, self.settings)
 
     @cached_property
     def applications(self) -> ApplicationService:

@@ -17,6 +17,7 @@ from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.evidence import CollectedEvidence
+from chalicelib.domain.grievances import Grievance
 from chalicelib.domain.households import ChangeRecord, Household
 from chalicelib.domain.payroll import Instruction, PayrollRun
 
@@ -114,6 +115,51 @@ class ChangeRequestRepository(Protocol):
         household moved on, ``member_in_other_household`` when a joining person was claimed elsewhere;
         nothing is written then.
         """
+        ...
+
+
+@dataclass(frozen=True)
+class GrievanceQuery:
+    """An area's grievances in one status (or every status), oldest first. ``level``: ``district`` for
+    one district's (``code``), ``region`` for one region's, at either level."""
+
+    level: str
+    code: str
+    status: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class GrievancePage:
+    items: list[Grievance]
+    cursor: str | None
+
+
+class GrievanceRepository(Protocol):
+    def add(self, grievance: Grievance) -> None:
+        """Stores a new grievance and counts it; Conflict ``grievance_exists`` if its id exists."""
+        ...
+
+    def get(self, grievance_id: str) -> Grievance | None: ...
+
+    def save(self, grievance: Grievance, before: Grievance) -> None:
+        """Stores ``grievance`` if the stored one is still ``before`` (its version), and moves the region's
+        counters by the difference, in one transaction; Conflict ``stale_version`` otherwise."""
+        ...
+
+    def for_household(self, household_id: str) -> list[Grievance]:
+        """The household's grievances, oldest first."""
+        ...
+
+    def list(self, query: GrievanceQuery) -> GrievancePage: ...
+
+    def open_due_before(self, region_code: str, day: str) -> Iterator[Grievance]:
+        """The region's open grievances whose last day is before ``day`` (ISO date), earliest first."""
+        ...
+
+    def counters(self, region_code: str) -> dict[str, int]:
+        """The region's grievance counters (``grievances.counter_deltas``)."""
         ...
 
 

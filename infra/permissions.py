@@ -79,6 +79,8 @@ FUNCTIONS: dict[str, Grants] = {
                                       dead_letter=True, why="restarts workflows that failed to start"),
     "report_overdue": Grants(tables={"applications": "read"}, dead_letter=True,
                              why="counts overdue applications (a metric)"),
+    "grievance_sweep": Grants(tables={"registry": "write", "audit": "write"}, sms=True, dead_letter=True,
+                              why="escalates grievances past their deadline (SMS to the family); counts overdue ones"),
     "payroll_freeze": Grants(
         tables={"assignments": "write", "registry": "read", "payroll": "write", "audit": "write"},
         payroll_files="write",

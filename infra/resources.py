@@ -23,11 +23,21 @@ change request                         HH#<household_id> /         the household
                                                                    one transaction with the household
 change request pointer                 CR#<request_id> / CR        find a request by id (it names the
                                                                    household): approve, reject, read
+grievance (an appeal is one)           HH#<household_id> /         the household's grievances (Query
+                                       GR#<grievance_id>           begins_with GR#); conditional on
+                                                                   ``version``
+grievance pointer                      GR#<grievance_id> / GR      find a grievance by id
+grievance counters                     STAT#GRIEVANCES / <region>  the ministry's statistics, moved in
+                                                                   each grievance write's transaction
 =====================================  ==========================  ==================================
 
 - ``change_requests_by_district`` (pk ``cr_district``, sort ``<status>#<submitted_at>#<request_id>``):
   a district's queue of pending requests, oldest first (``begins_with pending#``), and its decided
   ones by status. Sparse: only change request items carry ``cr_district``.
+- ``grievances_by_district`` / ``grievances_by_region`` (pk ``gr_district`` / ``gr_region``, sort
+  ``<status>#<received_at>#<grievance_id>``): an area's grievances by status, oldest first;
+  ``grievances_open_by_due`` (pk ``gr_open`` = the region, only while open; sort ``<due>#<id>``): the
+  breach sweep and the overdue list. Sparse: only grievance items carry these.
 
 Applications table (``spsr-applications``):
 
@@ -145,8 +155,14 @@ def _keyed_table(name: str, index_attrs: tuple[str, ...] = (),
 CHANGE_REQUEST_INDEX = "change_requests_by_district"
 
 
+GRIEVANCE_INDEXES = ("grievances_by_district", "grievances_by_region", "grievances_open_by_due")
+
+
 def registry_table(name: str) -> dict[str, Any]:
-    return _keyed_table(name, ("cr_district", "cr_sk"), (_index(CHANGE_REQUEST_INDEX, "cr_district", "cr_sk"),))
+    return _keyed_table(
+        name, ("cr_district", "cr_sk", "gr_district", "gr_region", "gr_sk", "gr_open", "gr_due"),
+        (_index(CHANGE_REQUEST_INDEX, "cr_district", "cr_sk"), _index(GRIEVANCE_INDEXES[0], "gr_district", "gr_sk"),
+         _index(GRIEVANCE_INDEXES[1], "gr_region", "gr_sk"), _index(GRIEVANCE_INDEXES[2], "gr_open", "gr_due")))
 
 
 def applications_table(name: str) -> dict[str, Any]:

@@ -572,6 +572,10 @@ class RegistryStack(cdk.Stack):
             namespace="SPSR", metric_name="OverdueApplications", dimensions_map={"service": "workflow"},
             statistic="Maximum", period=cdk.Duration.days(1)), 0,
             "applications undecided past their 3-working-day due date (report_overdue, daily)")
+        self._alarm("OverdueGrievancesAlarm", cloudwatch.Metric(
+            namespace="SPSR", metric_name="OverdueGrievances", dimensions_map={"service": "grievances"},
+            statistic="Maximum", period=cdk.Duration.days(1)), 0,
+            "grievances open past their legal deadline (grievance_sweep, daily)")
         self._alarm("UnapprovedPrepayrollsAlarm", cloudwatch.Metric(
             namespace="SPSR", metric_name="UnapprovedPrepayrolls", dimensions_map={"service": "payroll"},
             statistic="Maximum", period=cdk.Duration.days(1)), 0,

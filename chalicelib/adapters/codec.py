@@ -19,6 +19,7 @@ from chalicelib.domain.change_requests import (
 )
 from chalicelib.domain.decisions import Approval, Decision, ManualFactsUsed, Outcome
 from chalicelib.domain.evidence import IncomeFact, ManualEvidence, PersonFacts
+from chalicelib.domain.grievances import Appeal, Attachment, Grievance, GrievanceEvent
 from chalicelib.domain.households import (
     Address,
     BankAccount,
@@ -197,3 +198,28 @@ def change_request_from(d: dict[str, Any]) -> ChangeRequest:
         status=d["status"], applied_version=int(applied) if applied is not None else None,
         **{k: d.get(k) for k in _OPTIONAL},
     )
+
+
+def grievance_to(g: Grievance) -> dict[str, Any]:
+    out: dict[str, Any] = as_plain(g)
+    out["reference"] = g.reference
+    return out
+
+
+def grievance_from(d: dict[str, Any]) -> Grievance:
+    appeal = d.get("appeal")
+    return Grievance(
+        grievance_id=d["grievance_id"], household_id=d["household_id"], category=d["category"], channel=d["channel"],
+        filed_by=d["filed_by"], filed_role=d["filed_role"], received_at=d["received_at"],
+        received_on=d["received_on"], due=d["due"], region_code=d["region_code"], district_code=d["district_code"],
+        mahalla_code=d["mahalla_code"], description=d.get("description", ""), status=d["status"],
+        level=d["level"], extra_checks=bool(d.get("extra_checks")), application_id=d.get("application_id"),
+        payment_ref=d.get("payment_ref"),
+        appeal=Appeal(application_id=appeal["application_id"], attempt=int(appeal["attempt"]),
+                      decision_month=appeal["decision_month"], grounds=tuple(appeal["grounds"]),
+                      answered_by_attempt=appeal.get("answered_by_attempt")) if appeal else None,
+        assignee=d.get("assignee"), outcome_code=d.get("outcome_code"), answer=d.get("answer"),
+        closed_on=d.get("closed_on"), escalated_on=d.get("escalated_on"),
+        region_due=d.get("region_due"), rating=d.get("rating"),
+        attachments=tuple(Attachment(**a) for a in d.get("attachments", [])),
+        history=tuple(GrievanceEvent(**e) for e in d.get("history", [])), version=int(d["version"]))

@@ -100,3 +100,17 @@ ASSESSMENT_PREVIEW: dict[str, Any] = {"evidence": {
     ],
     "programmes": ["child_allowance", "material_assistance"],
 }}
+
+# Grievances: the household id is filled in by the tests from the registered example family.
+GRIEVANCE: dict[str, Any] = {
+    "household_id": "hh-00000000000000000000000000",
+    "category": "payment_not_received",
+    "channel": "hotline",
+    "description": "The November allowance did not reach the card.",
+}
+GRIEVANCE_TAKE: dict[str, Any] = {"assignee": "officer-2"}
+GRIEVANCE_VERSION: dict[str, Any] = {"version": 2}
+GRIEVANCE_RESOLVE: dict[str, Any] = {"outcome": "paid", "answer": "The payment was re-sent on 3 December."}
+GRIEVANCE_REJECT: dict[str, Any] = {"outcome": "unfounded", "answer": "The payment was credited on 5 November."}
+GRIEVANCE_RATING: dict[str, Any] = {"rating": 4}
+ATTACHMENT_UPLOAD: dict[str, Any] = {"content_type": "image/jpeg", "size_bytes": 180224}

@@ -78,6 +78,7 @@ PATH_PATTERNS = {
     "application_id": identifiers.APPLICATION_ID,
     "person_id": identifiers.PERSON_ID,
     "request_id": identifiers.CHANGE_REQUEST_ID,
+    "grievance_id": identifiers.GRIEVANCE_ID,
     "month": identifiers.MONTH,
     "district_code": identifiers.DISTRICT_CODE,
 }

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.schemas import ChangeKind, Channel, Language, Programme, RejectionReason, Relationship
+from chalicelib.domain import grievances
 from chalicelib.domain.applications import STATUSES
 from chalicelib.domain.change_requests import STATUSES as CHANGE_REQUEST_STATUSES
 from chalicelib.domain.decisions import APPROVAL_STATUSES
@@ -461,3 +462,110 @@ class AuditVerifyOut(Out):
     chains: int
     events: int
     breaks: list[AuditBreakOut]
+
+
+# ------------------------------------------------------------------ grievances
+
+GrievanceStatus = Literal[grievances.STATUSES]  # type: ignore[valid-type]
+
+
+class GrievanceEventOut(Out):
+    status: GrievanceStatus
+    at: str
+    actor_id: str
+    actor_role: str
+    note_code: str | None
+
+
+class AttachmentOut(Out):
+    document_id: str
+    content_type: str
+    size_bytes: int
+    requested_at: str
+
+
+class AppealOut(Out):
+    application_id: str
+    attempt: int = Field(description="the attempt whose decision is contested")
+    decision_month: str
+    grounds: list[str]
+    answered_by_attempt: int | None
+
+
+class GrievanceOut(Out):
+    grievance_id: str
+    reference: str = Field(description="the short reference told to the family by SMS")
+    household_id: str
+    category: str
+    channel: str
+    filed_by: str
+    filed_role: str
+    received_at: str
+    received_on: str
+    due: str = Field(description="the last day of the answer period (ZRU-445 art. 23: 15 days, one month with "
+                                 "extra checks); past it, the grievance is overdue until answered")
+    region_code: str
+    district_code: str
+    mahalla_code: str
+    description: str
+    status: GrievanceStatus
+    level: Literal["district", "region"]
+    handler_role: str = Field(description="whose queue it is in (routed by category)")
+    extra_checks: bool
+    application_id: str | None
+    payment_ref: str | None
+    appeal: AppealOut | None
+    assignee: str | None
+    outcome_code: str | None
+    answer: str | None
+    closed_on: str | None
+    escalated_on: str | None
+    region_due: str | None = Field(description="the region's own last day, counted from the escalation")
+    rating: int | None
+    overdue: bool
+    attachments: list[AttachmentOut]
+    history: list[GrievanceEventOut]
+    version: int
+
+
+class GrievancesOut(Out):
+    items: list[GrievanceOut]
+
+
+class GrievancePage(Out):
+    items: list[GrievanceOut]
+    next_cursor: str | None
+
+
+class AttachmentUploadOut(Out):
+    document_id: str
+    upload: UploadTicketOut
+
+
+class GrievanceStatisticsRow(Out):
+    region_code: str
+    category: str
+    status: GrievanceStatus
+    grievances: int
+
+
+class AppealGroundRow(Out):
+    ground: str
+    outcome: Literal["upheld", "denied"]
+    appeals: int
+
+
+class AppealCounts(Out):
+    upheld: int
+    denied: int
+    by_ground: list[AppealGroundRow]
+
+
+class GrievanceStatisticsOut(Out):
+    rows: list[GrievanceStatisticsRow]
+    closed: int
+    escalated: int
+    median_days_to_answer: float | None
+    share_answered_in_time: float | None
+    appeals: AppealCounts
+    ratings: dict[str, int]

@@ -23,12 +23,15 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import change_requests as cr
+from chalicelib.domain import grievances
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.evidence import IncomeFact, PersonFacts
 from chalicelib.domain.households import RELATIONSHIPS, Address, BankAccount, Document, Member
 from chalicelib.domain.identifiers import (
+    APPLICATION_ID,
     DISTRICT_CODE,
+    HOUSEHOLD_ID,
     MAHALLA_CODE,
     MONTH,
     REGION_CODE,
@@ -544,3 +547,60 @@ class ChangeRejectionIn(Strict):
 
 class ChangeCancellationIn(Strict):
     note: str | None = Field(default=None, max_length=500)
+
+
+# ------------------------------------------------------------------ grievances
+
+# The domain's codes, less those only an appeal's re-assessment uses.
+GrievanceCategory = Literal["payment_not_received", "wrong_data", "staff_conduct", "service_request", "other"]
+GrievanceChannel = Literal["web", "mobile", "sms", "hotline", "mahalla_office", "pension_fund_office"]
+GrievanceResolution = Literal["corrected", "explained", "paid", "referred"]
+GrievanceRejection = Literal["unfounded", "duplicate", "not_competent", "withdrawn"]
+assert set(GrievanceCategory.__args__) == set(grievances.CATEGORIES) - {"decision_appeal"}  # type: ignore[attr-defined]
+assert set(GrievanceChannel.__args__) == set(grievances.CHANNELS)  # type: ignore[attr-defined]
+assert set(GrievanceResolution.__args__) == set(grievances.RESOLUTIONS) - {"upheld"}  # type: ignore[attr-defined]
+assert set(GrievanceRejection.__args__) == set(grievances.REJECTIONS) - {"appeal_denied"}  # type: ignore[attr-defined]
+
+
+class GrievanceIn(Strict):
+    """A grievance about a household's dealings with the registry (a decision is appealed at
+    ``POST /applications/{application_id}/appeals`` instead)."""
+
+    household_id: Annotated[str, Field(pattern=HOUSEHOLD_ID, max_length=67, description="the household it concerns")]
+    category: GrievanceCategory
+    channel: GrievanceChannel
+    description: str = Field(min_length=1, max_length=4000,
+                             description="what happened, in the family's words (personal data: never logged)")
+    application_id: Annotated[str, Field(pattern=APPLICATION_ID, max_length=68)] | None = None
+    payment_ref: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9:_-]+$",
+                                    description="a payment instruction's id, from the family's payment list")
+
+
+class GrievanceTakeIn(Strict):
+    assignee: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:-]+$",
+                                 description="the colleague who reviews it (by default the caller)")
+
+
+class GrievanceResolveIn(Strict):
+    outcome: GrievanceResolution
+    answer: str | None = Field(default=None, max_length=4000, description="the answer to the family (free text)")
+
+
+class GrievanceRejectIn(Strict):
+    outcome: GrievanceRejection
+    answer: str | None = Field(default=None, max_length=4000, description="the answer to the family (free text)")
+
+
+class GrievanceRatingIn(Strict):
+    rating: Annotated[int, Field(ge=1, le=5, description="1 (poor) to 5 (very good)"), Integral]
+
+
+class AttachmentUploadIn(Strict):
+    content_type: Annotated[str, AfterValidator(_document_type), WithJsonSchema(
+        {"type": "string", "enum": list(DOCUMENT_TYPES)})]
+    size_bytes: Annotated[int, Field(gt=0, json_schema_extra={"maximum": MAX_DOCUMENT_BYTES}), Integral,
+                          AfterValidator(_document_size)]
+
+
+class GrievanceVersionIn(Strict):
+    version: Annotated[int, Field(ge=1, le=10**9, description="the grievance version the handler read"), Integral]

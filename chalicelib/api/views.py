@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from chalicelib.adapters import codec
+from chalicelib.domain import grievances
 from chalicelib.domain.applications import Application
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
+from chalicelib.domain.grievances import Grievance
 from chalicelib.domain.households import ChangeRecord, Household, as_plain, mask_number
 
 
@@ -45,3 +48,11 @@ def decision_view(a: Application, d: Decision) -> dict[str, Any]:
     """The stored decision, its explanation naming who entered facts by hand and who approved."""
     return {"application_id": a.application_id, "status": a.status, **codec.decision_to(d),
             "explanation": d.explained()}
+
+
+def grievance_view(g: Grievance, today: date) -> dict[str, Any]:
+    out: dict[str, Any] = codec.grievance_to(g)
+    out["handler_role"] = g.handler_role
+    out["overdue"] = grievances.overdue(g, today)
+    out["attachments"] = [{k: v for k, v in a.items() if k != "s3_key"} for a in out["attachments"]]
+    return out

@@ -44,6 +44,7 @@ ROLES = (
     "auditor",
     "citizen",
     "payroll_officer",
+    "hotline_operator",
 )
 
 # The level of the address hierarchy each role's scope code names.
@@ -56,6 +57,7 @@ SCOPE_LEVEL = {
     "auditor": "national",
     "citizen": "household",
     "payroll_officer": "national",
+    "hotline_operator": "national",
 }
 
 # Roles that never see registry records (households, applications, decisions): the analysts see
@@ -98,6 +100,10 @@ _WRITERS = {"mahalla_worker": S, "pension_fund_officer": S, "district_admin": S}
 # Everyone who reads registry records of an area: the caseworkers, the region and the auditors.
 _READERS = {**_WRITERS, "region_admin": S, "auditor": N}
 _CITIZEN = {"citizen": S}  # their own household only
+# The national hotline files grievances for callers and reads them, nothing else.
+_HOTLINE = {"hotline_operator": N}
+# Who works a grievance: the district's officers (as its category routes it), then the region.
+_GRIEVANCE_HANDLERS = {"pension_fund_officer": S, "district_admin": S, "region_admin": S}
 
 ACTIONS: tuple[Action, ...] = (
     HOUSEHOLD_READ := Action("household.read", Kind.RECORD, "read a household with its members",
@@ -144,7 +150,23 @@ ACTIONS: tuple[Action, ...] = (
     CHANGE_REQUEST_CANCEL := Action("change_request.cancel", Kind.RECORD,
                                     "withdraw a pending change request (its reporter only)",
                                     {**_WRITERS, **_CITIZEN}),
-    STATISTICS_READ := Action("statistics.read", Kind.VIEW, "application counts (no personal data)",
+    GRIEVANCE_FILE := Action("grievance.file", Kind.RECORD,
+                             "file a grievance about a household's dealings with the registry",
+                             {**_WRITERS, **_CITIZEN, **_HOTLINE}),
+    GRIEVANCE_READ := Action("grievance.read", Kind.RECORD, "read a grievance with its history",
+                             {**_READERS, **_CITIZEN, **_HOTLINE}),
+    GRIEVANCE_LIST := Action("grievance.list", Kind.AREA,
+                             "list a district's or region's grievances, and the overdue ones (the hotline finds "
+                             "a caller's by household)", {**_WRITERS, "region_admin": S}),
+    GRIEVANCE_ATTACH := Action("grievance.attach", Kind.RECORD, "attach a file to an open grievance",
+                               {**_WRITERS, **_CITIZEN, **_HOTLINE}),
+    GRIEVANCE_HANDLE := Action("grievance.handle", Kind.RECORD,
+                               "take, extend, resolve, reject or escalate a grievance (as its category "
+                               "routes it; the region once escalated)", _GRIEVANCE_HANDLERS),
+    GRIEVANCE_RATE := Action("grievance.rate", Kind.RECORD, "rate how a closed grievance was handled (the family)",
+                             _CITIZEN),
+    STATISTICS_READ := Action("statistics.read", Kind.VIEW,
+                              "application, grievance, appeal and case counts (no personal data)",
                               {"district_admin": R, "region_admin": S, "ministry_analyst": N, "auditor": N},
                               personal=False),
     ASSESSMENT_PREVIEW := Action("assessment.preview", Kind.NONE, "the what-if calculator (stores nothing)",

@@ -29,6 +29,7 @@ HOUSEHOLD_ID = r"^hh-[0-9a-z-]{1,64}$"
 APPLICATION_ID = r"^app-[0-9a-z-]{1,64}$"
 PERSON_ID = r"^[a-z]{1,8}-[0-9a-z-]{1,64}$"
 CHANGE_REQUEST_ID = r"^cr-[0-9a-z-]{1,64}$"
+GRIEVANCE_ID = r"^gr-[0-9a-z-]{1,64}$"
 
 # The scope claim each level of access carries: national roles carry none.
 SCOPE_FORMATS = {"region": REGION_CODE, "district": DISTRICT_CODE, "mahalla": MAHALLA_CODE,

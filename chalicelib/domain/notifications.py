@@ -6,6 +6,9 @@ the GSM-7 alphabet (160 characters a segment); Cyrillic needs UCS-2 (70 a segmen
 A decision SMS must fit in two segments; ``render`` shortens the list of reasons if it would not.
 The outcome of a change request (``change_approved``, ``change_rejected``) fits in two segments too: it
 names the request's reference, its kind and the rejection reason in the family's language.
+A grievance's SMS (``grievance_*``) names its reference, its last day or its outcome; an appeal denied
+(``appeal_denied``) says why and where to go further: the district administration (hokimiyat), then the
+court.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from dataclasses import dataclass
 
 LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
 EVENTS = ("received", "assigned", "rejected", "needs_review", "payment_credited", "change_approved",
-          "change_rejected")
+          "change_rejected", "grievance_received", "grievance_in_review", "grievance_extended",
+          "grievance_escalated", "grievance_resolved", "grievance_rejected", "appeal_upheld", "appeal_denied")
+GRIEVANCE_EVENTS = ("grievance_resolved", "grievance_rejected")
 DECISION_EVENTS = ("assigned", "rejected")
 MAX_DECISION_SEGMENTS = 2
 
@@ -28,6 +33,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "change_approved": "So'rov {ref} ({kind}): tasdiqlandi. Siz so'ramagan bo'lsangiz, mahallaga murojaat qiling.",
         "change_rejected": "So'rov {ref} ({kind}): rad etildi. Sabab: {reason}. "
             "Savollar bo'lsa mahallaga murojaat qiling.",
+        "grievance_received": "Murojaatingiz qabul qilindi. Raqam: {ref}. Javob {due} gacha beriladi.",
+        "grievance_in_review": "Murojaat {ref}: ko'rib chiqilmoqda. Javob {due} gacha.",
+        "grievance_extended": "Murojaat {ref}: qo'shimcha tekshiruv kerak. Javob muddati {due} gacha uzaytirildi.",
+        "grievance_escalated": "Murojaat {ref}: viloyatga yuborildi. Javob {due} gacha.",
+        "grievance_resolved": "Murojaat {ref}: hal qilindi ({outcome}). Baholashingizni so'raymiz.",
+        "grievance_rejected": "Murojaat {ref}: rad etildi ({outcome}). "
+            "Rozi bo'lmasangiz tuman hokimligiga, so'ng sudga murojaat qiling.",
+        "appeal_upheld": "Shikoyat {ref}: qanoatlantirildi. Yangi qaror SMS orqali yuboriladi.",
+        "appeal_denied": "Shikoyat {ref}: rad etildi. Sabab: {reasons}. "
+            "Rozi bo'lmasangiz tuman hokimligiga, so'ng sudga murojaat qiling.",
     },
     "uz-Cyrl": {
         "received": "Аризангиз қабул қилинди. Рақам: {ref}. Қарор {due} гача SMS орқали юборилади.",
@@ -38,6 +53,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "change_approved": "Сўров {ref} ({kind}): тасдиқланди. Сўрамаган бўлсангиз, маҳаллага мурожаат қилинг.",
         "change_rejected": "Сўров {ref} ({kind}): рад этилди. Сабаб: {reason}. "
             "Саволлар учун маҳаллага мурожаат қилинг.",
+        "grievance_received": "Мурожаатингиз қабул қилинди. Рақам: {ref}. Жавоб {due} гача берилади.",
+        "grievance_in_review": "Мурожаат {ref}: кўриб чиқилмоқда. Жавоб {due} гача.",
+        "grievance_extended": "Мурожаат {ref}: қўшимча текширув. Муддат {due} гача узайтирилди.",
+        "grievance_escalated": "Мурожаат {ref}: вилоятга юборилди. Жавоб {due} гача.",
+        "grievance_resolved": "Мурожаат {ref}: ҳал қилинди ({outcome}). Баҳолашингизни сўраймиз.",
+        "grievance_rejected": "Мурожаат {ref}: рад этилди ({outcome}). Рози бўлмасангиз туман ҳокимлигига, сўнг судга.",
+        "appeal_upheld": "Шикоят {ref}: қаноатлантирилди. Янги қарор SMS орқали юборилади.",
+        "appeal_denied": "Шикоят {ref}: рад этилди. Сабаб: {reasons}. Рози бўлмасангиз туман ҳокимлигига, сўнг судга.",
     },
     "ru": {
         "received": "Заявка принята. Номер: {ref}. Решение придёт по SMS до {due}.",
@@ -47,6 +70,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "payment_credited": "За {month} зачислено {amount} сум на карту ({programme}).",
         "change_approved": "Запрос {ref} ({kind}): одобрен. Если вы его не подавали, обратитесь в махаллю.",
         "change_rejected": "Запрос {ref} ({kind}): отклонён. Причина: {reason}. Вопросы - в махаллю.",
+        "grievance_received": "Обращение принято. Номер: {ref}. Ответ до {due}.",
+        "grievance_in_review": "Обращение {ref}: на рассмотрении. Ответ до {due}.",
+        "grievance_extended": "Обращение {ref}: нужна доп. проверка. Срок ответа продлён до {due}.",
+        "grievance_escalated": "Обращение {ref}: передано в область. Ответ до {due}.",
+        "grievance_resolved": "Обращение {ref}: решено ({outcome}). Просим оценить работу.",
+        "grievance_rejected": "Обращение {ref}: отклонено ({outcome}). "
+            "Если не согласны - в хокимият района, затем в суд.",
+        "appeal_upheld": "Жалоба {ref}: удовлетворена. Новое решение придёт по SMS.",
+        "appeal_denied": "Жалоба {ref}: отклонена. Причина: {reasons}. "
+            "Если не согласны - в хокимият района, затем в суд.",
     },
     "kaa": {
         "received": "Arzan'ız qabıl etildi. Nomer: {ref}. Sheshim {due} shekem SMS arqalı jiberiledi.",
@@ -57,6 +90,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "change_approved": "Soraw {ref} ({kind}): tastıyıqlandı. Siz soramag'an bolsan'ız, mahallege murajat etin'.",
         "change_rejected": "Soraw {ref} ({kind}): biykarlandı. Sebep: {reason}. "
             "Sorawlar bolsa mahallege murajat etin'.",
+        "grievance_received": "Murajatın'ız qabıl etildi. Nomer: {ref}. Juwap {due} shekem beriledi.",
+        "grievance_in_review": "Murajat {ref}: ko'rip shıg'ılmaqta. Juwap {due} shekem.",
+        "grievance_extended": "Murajat {ref}: qosımsha tekseriw kerek. Mu'ddet {due} shekem uzartıldı.",
+        "grievance_escalated": "Murajat {ref}: wa'layatqa jiberildi. Juwap {due} shekem.",
+        "grievance_resolved": "Murajat {ref}: sheshildi ({outcome}). Bahalawın'ızdı soraymız.",
+        "grievance_rejected": "Murajat {ref}: biykarlandı ({outcome}). "
+            "Kelispesen'iz rayon hakimiyatına, son' sudqa murajat etin'.",
+        "appeal_upheld": "Shag'ım {ref}: qanaatlandırıldı. Jan'a sheshim SMS arqalı jiberiledi.",
+        "appeal_denied": "Shag'ım {ref}: biykarlandı. Sebep: {reasons}. "
+            "Kelispesen'iz rayon hakimiyatına, son' sudqa murajat etin'.",
     },
 }
 
@@ -134,6 +177,26 @@ CHANGE_REJECTIONS: dict[str, dict[str, str]] = {
             "other": "basqa sebep"},
 }
 
+# What a closed grievance's outcome was (chalicelib.domain.grievances RESOLUTIONS and REJECTIONS).
+GRIEVANCE_OUTCOMES: dict[str, dict[str, str]] = {
+    "uz-Latn": {"corrected": "ma'lumot tuzatildi", "explained": "tushuntirildi", "paid": "to'lov amalga oshirildi",
+                "referred": "tegishli xizmatga yuborildi", "upheld": "qanoatlantirildi",
+                "unfounded": "asossiz", "duplicate": "takroriy", "not_competent": "vakolatga kirmaydi",
+                "withdrawn": "qaytarib olindi", "appeal_denied": "shikoyat rad etildi"},
+    "uz-Cyrl": {"corrected": "маълумот тузатилди", "explained": "тушунтирилди", "paid": "тўлов амалга оширилди",
+                "referred": "тегишли хизматга юборилди", "upheld": "қаноатлантирилди",
+                "unfounded": "асоссиз", "duplicate": "такрорий", "not_competent": "ваколатга кирмайди",
+                "withdrawn": "қайтариб олинди", "appeal_denied": "шикоят рад этилди"},
+    "ru": {"corrected": "данные исправлены", "explained": "дано разъяснение", "paid": "выплата произведена",
+           "referred": "направлено в службу", "upheld": "удовлетворено", "unfounded": "необоснованно",
+           "duplicate": "повторное", "not_competent": "вне компетенции", "withdrawn": "отозвано",
+           "appeal_denied": "жалоба отклонена"},
+    "kaa": {"corrected": "mag'lıwmat du'zetildi", "explained": "tu'sindirildi", "paid": "to'lem a'melge asırıldı",
+            "referred": "tiyisli xızmetke jiberildi", "upheld": "qanaatlandırıldı", "unfounded": "tiykarsız",
+            "duplicate": "qaytalang'an", "not_competent": "wa'killiginde emes", "withdrawn": "qaytarıp alındı",
+            "appeal_denied": "shag'ım biykarlandı"},
+}
+
 _GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -194,9 +257,11 @@ def render(event: str, language: str, params: dict[str, object]) -> Sms:
     if event in ("change_approved", "change_rejected"):
         values["kind"] = CHANGE_KINDS[lang].get(str(params.get("kind")), str(params.get("kind")))
         values["reason"] = CHANGE_REJECTIONS[lang].get(str(params.get("reason")), str(params.get("reason")))
+    if event in GRIEVANCE_EVENTS:
+        values["outcome"] = GRIEVANCE_OUTCOMES[lang].get(str(params.get("outcome")), str(params.get("outcome")))
     if event == "needs_review":
         values["sources"] = ", ".join(str(s) for s in params.get("sources", []))  # type: ignore[attr-defined]
-    if event == "rejected":
+    if event in ("rejected", "appeal_denied"):
         codes = [str(c) for c in params.get("reasons", [])]  # type: ignore[attr-defined]
         # Shorten the list of reasons until the decision fits in two segments.
         for keep in range(len(codes), 0, -1):

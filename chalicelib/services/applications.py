@@ -27,6 +27,7 @@ from chalicelib.ports import (
     UploadTicket,
     Workflow,
 )
+from chalicelib.services.uploads import check_upload
 
 
 class ApplicationService:
@@ -91,13 +92,7 @@ class ApplicationService:
     def request_upload(self, principal: Principal, application_id: str, kind: str, content_type: str,
                        size_bytes: int) -> tuple[DocumentRef, UploadTicket]:
         app = self.get(principal, application_id, access.DOCUMENT_UPLOAD)
-        if content_type not in self._settings.document_content_types:
-            raise ValidationFailed(
-                f"content type must be one of {', '.join(self._settings.document_content_types)}",
-                field="content_type", code="unsupported_content_type")
-        if size_bytes > self._settings.max_document_bytes:
-            raise ValidationFailed(f"a document is at most {self._settings.max_document_bytes} bytes",
-                                   field="size_bytes", code="document_too_large")
+        check_upload(self._settings, content_type, size_bytes)
         document_id = self._ids.new_id("doc")
         key = f"applications/{app.application_id}/{document_id}"
         ticket = self._documents.upload_ticket(key, content_type, size_bytes, self._settings.upload_url_seconds)

@@ -50,7 +50,7 @@ IN_SCOPE = {"mahalla": examples.EXAMPLE_MAHALLA, "district": "1726262", "region"
 # Out of scope, as near as possible: a sibling mahalla, a sibling district, another region.
 OUT_OF_SCOPE = {"mahalla": "1726262017", "district": "1726264", "region": "1703"}
 OTHER_MAHALLA = "1703401010"  # the second family's, in Andijon
-PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code", "request_id"}
+PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code", "request_id", "grievance_id"}
 
 
 @dataclass
@@ -61,11 +61,12 @@ class World:
     person_ids: tuple[str, ...]
     other_household_id: str
     request_id: str  # a pending change request of the family, reported by a caseworker of another subject
+    grievance_id: str  # a grievance of the family about a payment (routed to the pension fund officers)
 
     def path_values(self) -> dict[str, str]:  # one value for each of PATH_PARAMS
         return {"household_id": self.household_id, "application_id": self.application_id,
                 "person_id": self.person_ids[1], "month": MONTH, "district_code": IN_SCOPE["district"],
-                "request_id": self.request_id}
+                "request_id": self.request_id, "grievance_id": self.grievance_id}
 
     def scope(self, role: str, inside: bool) -> str:
         level = access.SCOPE_LEVEL[role]
@@ -122,6 +123,9 @@ def _seed(settings: Settings) -> World:
                                     headers={**worker, "Authorization": "Bearer " + issue(
                                         "mahalla_worker", IN_SCOPE["mahalla"], subject="matrix-reporter")})
         assert reported.status_code == 201, reported.body
+        grievance = client.http.post("/grievances", body=json.dumps(dict(examples.GRIEVANCE, household_id=hid)),
+                                     headers=_headers("hotline_operator", ""))
+        assert grievance.status_code == 201, grievance.body
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     outcome = Outcome(period=MONTH, per_capita_income=900_000, threshold=669_000, programmes={
         "child_allowance": ProgrammeResult(False, 0, 0, 0, ("income_above_threshold",))})
@@ -133,7 +137,8 @@ def _seed(settings: Settings) -> World:
     assert bootstrap.services().payroll.repo.save_run(PayrollRun(
         month=MONTH, execution_name=execution_name(MONTH), status="awaiting_approval", districts=districts))
     return World(settings, hid, app_id, tuple(m["person_id"] for m in household["members"]),
-                 other_created.json_body["household_id"], reported.json_body["request_id"])
+                 other_created.json_body["household_id"], reported.json_body["request_id"],
+                 grievance.json_body["grievance_id"])
 
 
 def _headers(role: str, scope: str) -> dict[str, str]:
@@ -163,7 +168,10 @@ def _request(op: Operation, role: str, world: World) -> tuple[str, str | None, b
     names_area = any(param.name == level for param in op.query)
     if names_area:  # a listing filtered to the seeded family's area at the role's level
         path += f"?{level}={IN_SCOPE[level]}"
-    body = json.dumps(op.example) if op.body is not None else None
+    example = op.example
+    if example is not None and "household_id" in example:  # a body naming the household: the seeded one
+        example = dict(example, household_id=world.household_id)
+    body = json.dumps(example) if op.body is not None else None
     return path, body, names_area or op.method != "GET"
 
 

@@ -32,10 +32,9 @@ def _fill(text: str, ids: dict[str, str]) -> str:
         role, _, scope = match.group(1).partition(":")
         return issue(role, scope)
 
-    text = re.sub(r"\$\{TOKEN:([a-z_]+:?[0-9a-z-]*)\}", token, text)
-    for name, value in ids.items():
+    for name, value in ids.items():  # first: a citizen's token names its household
         text = text.replace("${" + name + "}", value)
-    return text
+    return re.sub(r"\$\{TOKEN:([a-z_]+:?[0-9a-z-]*)\}", token, text)
 
 
 @pytest.mark.usefixtures("aws")
@@ -59,6 +58,8 @@ def test_every_api_event_replays_with_its_expected_status() -> None:
             ids["PERSON_ID"] = body["members"][1]["person_id"]
         if path.name.endswith("submit_change_request.json"):
             ids["REQUEST_ID"] = body["request_id"]
+        if path.name.endswith("file_grievance.json"):
+            ids["GRIEVANCE_ID"] = body["grievance_id"]
         if path.name.endswith("request_document_upload.json"):
             ids["DOCUMENT_ID"] = body["document_id"]
     assert "${" not in json.dumps(ids)

@@ -354,7 +354,7 @@ def test_alarms_cover_functions_machines_queues_and_the_api(synth: dict[str, Any
     assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/States", "ExecutionsFailed"),
             ("AWS/States", "ExecutionsTimedOut"), ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
             ("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Latency"), ("SPSR", "OverdueApplications"),
-            ("SPSR", "UnapprovedPrepayrolls")} <= metrics
+            ("SPSR", "UnapprovedPrepayrolls"), ("SPSR", "OverdueGrievances")} <= metrics
     per_function = [a for a in alarms if a["Properties"]["Namespace"] == "AWS/Lambda"]
     assert len(per_function) == 2 * len(FUNCTIONS)
     assert resources(template, "AWS::CloudWatch::Dashboard")

@@ -18,7 +18,8 @@ def test_citizens_read_their_own_records_apply_and_ask_for_changes_nothing_else(
     assert set(access.TABLE["citizen"]) == {
         "household.read", "application.read", "application.list", "decision.read", "payment.read",
         "certificate.read", "application.submit", "change_request.create", "change_request.read",
-        "change_request.cancel"}  # withdrawing their own report
+        "change_request.cancel",  # withdrawing their own report
+        "grievance.file", "grievance.read", "grievance.attach", "grievance.rate"}
     assert set(access.TABLE["citizen"].values()) == {access.Reach.SCOPE}
 
 
@@ -85,3 +86,8 @@ def test_the_refusal_code_names_aggregates_only_for_registry_records() -> None:
 def test_an_action_granted_to_an_unknown_role_is_refused_at_import() -> None:
     with pytest.raises(ValueError, match="unknown roles"):
         access.Action("x.y", access.Kind.NONE, "x", {"superuser": access.Reach.NATIONAL})
+
+
+def test_the_hotline_files_and_reads_grievances_only() -> None:
+    assert set(access.TABLE["hotline_operator"]) == {"grievance.file", "grievance.read", "grievance.attach"}
+    assert set(access.TABLE["hotline_operator"].values()) == {access.Reach.NATIONAL}

@@ -9,12 +9,22 @@ import pytest
 from chalicelib.domain import grievances as g
 from chalicelib.domain.errors import Conflict, ValidationFailed
 
+T = "2026-12-17T00:05:00+00:00"
+TODAY = date(2026, 12, 17)
 
-def _filed(received_at: str = "2026-12-01T09:00:00+00:00", category: str = "decision_appeal") -> g.Grievance:
-    return g.new_grievance(grievance_id="gr-1", reference="G-2026-000001", household_id="hh-1", category=category,
+
+def _filed(received_at: str = "2026-12-01T09:00:00+00:00", category: str = "payment_not_received") -> g.Grievance:
+    return g.new_grievance(grievance_id="gr-1", household_id="hh-1", category=category,
                            channel="hotline", filed_by="op-1", filed_role="hotline_operator",
-                           received_at=received_at, region_code="1726", district_code="1726262",
-                           mahalla_code="1726262010")
+                           received_at=received_at, received_on=date.fromisoformat(received_at[:10]),
+                           region_code="1726", district_code="1726262", mahalla_code="1726262010")
+
+
+def _move(grievance: g.Grievance, status: str, role: str = "pension_fund_officer",
+          code: str | None = None) -> g.Grievance:
+    if code is None and status in g.CLOSED_STATUSES:
+        code = "paid" if status == "resolved" else "unfounded"
+    return g.move(grievance, status, at=T, actor_id="o", actor_role=role, today=TODAY, note_code=code)
 
 
 def test_fifteen_days_run_from_the_day_after_receipt() -> None:
@@ -50,23 +60,27 @@ def test_every_move_outside_the_table_is_refused(status: str, allowed: tuple[str
     grievance = g.Grievance(**{**_filed().__dict__, "status": status})
     for target in g.STATUSES:
         if target in allowed:
-            assert g.move(grievance, target, at="t", actor_id="o", actor_role="pension_fund_officer").status == target
+            assert _move(grievance, target).status == target
         else:
             with pytest.raises(Conflict) as err:
-                g.move(grievance, target, at="t", actor_id="o", actor_role="pension_fund_officer")
+                _move(grievance, target)
             assert err.value.code == "invalid_transition"
 
 
 def test_a_breach_escalates_to_the_region_once_and_stays_overdue() -> None:
     filed = _filed()
     assert not g.breached(filed, date(2026, 12, 16)) and g.breached(filed, date(2026, 12, 17))
-    escalated = g.move(filed, "escalated", at="2026-12-17T00:05:00+00:00", actor_id="system:grievances",
-                       actor_role="system")
+    escalated = g.move(filed, "escalated", at=T, actor_id="system:grievances", actor_role="system", today=TODAY)
+    # Then the region has its own 15 days from the escalation (17 Dec + 15 = 1 Jan, a holiday: 2 Jan is a
+    # Saturday, so Monday 4 January 2027), and the grievance stays overdue against the law's deadline
     assert escalated.level == "region" and [e.status for e in escalated.history] == ["received", "escalated"]
-    assert not g.breached(escalated, date(2026, 12, 20)) and g.overdue(escalated, date(2026, 12, 20))
-    closed = g.move(g.move(escalated, "in_review", at="t", actor_id="r", actor_role="region_admin"),
-                    "resolved", at="t", actor_id="r", actor_role="region_admin", note_code="payment_reissued")
-    assert not g.overdue(closed, date(2026, 12, 20)) and closed.history[-1].note_code == "payment_reissued"
+    assert (escalated.escalated_on, escalated.region_due, escalated.due) == ("2026-12-17", "2027-01-04",
+                                                                             "2026-12-16")
+    assert not g.breached(escalated, date(2026, 12, 18)) and g.overdue(escalated, date(2026, 12, 18))
+    assert g.may_handle(escalated, "region_admin") and not g.may_handle(escalated, "district_admin")
+    closed = _move(_move(escalated, "in_review", "region_admin"), "resolved", "region_admin", "paid")
+    assert not g.overdue(closed, date(2027, 1, 20)) and closed.history[-1].note_code == "paid"
+    assert closed.closed_on == "2026-12-17" and not closed.closed_in_time()
 
 
 def test_the_family_rates_once_after_closure() -> None:
@@ -74,7 +88,7 @@ def test_the_family_rates_once_after_closure() -> None:
     with pytest.raises(Conflict) as err:
         g.rate(filed, 5)
     assert err.value.code == "not_closed"
-    closed = g.move(filed, "rejected", at="t", actor_id="o", actor_role="pension_fund_officer")
+    closed = _move(filed, "rejected")
     with pytest.raises(ValidationFailed):
         g.rate(closed, 6)
     rated = g.rate(closed, 4)
@@ -92,3 +106,53 @@ def test_unknown_category_or_channel_is_a_clear_400() -> None:
 
 def test_staff_complaints_go_to_the_district_administration() -> None:
     assert g.ROUTING["staff_conduct"] == "district_admin" and set(g.ROUTING) == set(g.CATEGORIES)
+
+
+def test_a_closure_names_its_outcome() -> None:
+    # Given a grievance in review, When it is resolved without an outcome code, Then a 400 on outcome
+    with pytest.raises(ValidationFailed) as err:
+        g.move(_move(_filed(), "in_review"), "resolved", at=T, actor_id="o", actor_role="pension_fund_officer",
+               today=TODAY)
+    assert (err.value.field, err.value.code) == ("outcome", "invalid_choice")
+
+
+def test_a_decision_appeal_is_only_filed_with_its_decision_and_grounds() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        _filed(category="decision_appeal")
+    assert err.value.code == "appeal_route"
+    with pytest.raises(ValidationFailed) as err:
+        g.new_grievance(grievance_id="gr-2", household_id="hh-1", category="decision_appeal", channel="web",
+                        filed_by="c", filed_role="citizen", received_at=T, received_on=TODAY, region_code="1726",
+                        district_code="1726262", mahalla_code="1726262010",
+                        appeal=g.Appeal("app-1", 1, "2026-11", ("income_too_low",)))
+    assert (err.value.field, err.value.code) == ("grounds", "invalid_choice")
+
+
+def test_routing_decides_who_handles_at_the_district() -> None:
+    conduct = _filed(category="staff_conduct")
+    assert g.may_handle(conduct, "district_admin") and not g.may_handle(conduct, "pension_fund_officer")
+    payment = _filed()
+    assert g.may_handle(payment, "pension_fund_officer") and g.may_handle(payment, "district_admin")
+    assert not g.may_handle(payment, "region_admin")
+
+
+def test_counters_follow_each_write_once() -> None:
+    # Given a grievance filed, reviewed, resolved on day 16 (after its deadline) and rated
+    filed = _filed()
+    reviewed = _move(filed, "in_review")
+    resolved = _move(reviewed, "resolved")
+    rated = g.rate(resolved, 5)
+    total: dict[str, int] = {}
+    for before, after in ((None, filed), (filed, reviewed), (reviewed, resolved), (resolved, rated)):
+        for k, v in g.counter_deltas(before, after).items():
+            total[k] = total.get(k, 0) + v
+    # Then the counters hold one resolved grievance, 16 days, not in time, one rating of 5
+    assert {k: v for k, v in total.items() if v} == {
+        "status#payment_not_received#resolved": 1, "days#16": 1, "closed": 1, "rating#5": 1}
+    assert g.median_days(total) == 16
+
+
+def test_the_median_of_the_days_histogram() -> None:
+    assert g.median_days({}) is None
+    assert g.median_days({"days#2": 1, "days#10": 1}) == 6
+    assert g.median_days({"days#2": 2, "days#10": 1, "closed": 3}) == 2

@@ -138,10 +138,14 @@ class GrievancePage:
 
 class GrievanceRepository(Protocol):
     def add(self, grievance: Grievance) -> None:
-        """Stores a new grievance and counts it; Conflict ``grievance_exists`` if its id exists."""
+        """Stores a new grievance and counts it; Conflict ``grievance_exists`` if its id (or reference) exists."""
         ...
 
     def get(self, grievance_id: str) -> Grievance | None: ...
+
+    def find_by_reference(self, reference: str) -> Grievance | None:
+        """The grievance whose SMS reference this is."""
+        ...
 
     def save(self, grievance: Grievance, before: Grievance) -> None:
         """Stores ``grievance`` if the stored one is still ``before`` (its version), and moves the region's

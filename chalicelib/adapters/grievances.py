@@ -2,7 +2,8 @@
 
 A grievance is ``HH#<household_id> / GR#<grievance_id>`` (a household's grievances are one Query), with
 a pointer ``GR#<grievance_id> / GR`` naming its household (found by id with two strongly consistent
-reads). Three sparse indexes, on attributes only grievance items carry:
+reads) and one ``GREF#<reference> / GR`` naming the grievance (the hotline finds it by the reference the
+family quotes). Three sparse indexes, on attributes only grievance items carry:
 
 - ``grievances_by_district`` (``gr_district``, ``gr_sk`` = ``<status>#<received_at>#<id>``): a district's
   queue by status, oldest first;
@@ -68,8 +69,10 @@ class DynamoGrievanceRepository:
 
     def add(self, grievance: Grievance) -> None:
         pointer = to_item({"pk": f"GR#{grievance.grievance_id}", "sk": "GR", "household_id": grievance.household_id})
+        by_reference = to_item({"pk": f"GREF#{grievance.reference}", "sk": "GR",
+                                "grievance_id": grievance.grievance_id})
         items = [{"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-                 for item in (pointer, self._item(grievance))]
+                 for item in (pointer, by_reference, self._item(grievance))]
         try:
             self._db.transact_write_items(
                 TransactItems=items + self._count(grievance.region_code, counter_deltas(None, grievance)))
@@ -88,6 +91,11 @@ class DynamoGrievanceRepository:
         out = self._db.get_item(TableName=self._table, ConsistentRead=True,
                                 Key=to_item({"pk": f"HH#{household_id}", "sk": f"GR#{grievance_id}"}))
         return codec.grievance_from(from_item(out["Item"])) if "Item" in out else None
+
+    def find_by_reference(self, reference: str) -> Grievance | None:
+        out = self._db.get_item(TableName=self._table, ConsistentRead=True,
+                                Key=to_item({"pk": f"GREF#{reference}", "sk": "GR"}))
+        return self.get(from_item(out["Item"])["grievance_id"]) if "Item" in out else None
 
     def save(self, grievance: Grievance, before: Grievance) -> None:
         put = {"Put": {"TableName": self._table, "Item": self._item(grievance),

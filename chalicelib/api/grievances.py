@@ -75,6 +75,13 @@ def get_grievance(request: Any, principal: Any, body: None, grievance_id: str) -
     return _view(bootstrap.services().grievances.get(principal, grievance_id))
 
 
+@endpoint(bp, "/grievances/by-reference/{reference}", "GET", tag=TAG,
+          summary="Find a grievance by the reference the family was sent by SMS (the hotline's lookup)",
+          response=out.GrievanceOut, action=access.GRIEVANCE_READ)
+def grievance_by_reference(request: Any, principal: Any, body: None, reference: str) -> dict[str, Any]:
+    return _view(bootstrap.services().grievances.by_reference(principal, reference))
+
+
 @endpoint(bp, "/households/{household_id}/grievances", "GET", tag=TAG,
           summary="A household's grievances and appeals, oldest first", response=out.GrievancesOut,
           action=access.GRIEVANCE_READ)

@@ -79,6 +79,7 @@ PATH_PATTERNS = {
     "person_id": identifiers.PERSON_ID,
     "request_id": identifiers.CHANGE_REQUEST_ID,
     "grievance_id": identifiers.GRIEVANCE_ID,
+    "reference": identifiers.GRIEVANCE_REFERENCE,
     "month": identifiers.MONTH,
     "district_code": identifiers.DISTRICT_CODE,
 }

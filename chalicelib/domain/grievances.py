@@ -45,6 +45,15 @@ from chalicelib.domain.errors import Conflict, ValidationFailed
 ROLES_FILING = ("citizen", "mahalla_worker", "pension_fund_officer", "district_admin", "hotline_operator")
 CATEGORIES = ("decision_appeal", "payment_not_received", "wrong_data", "staff_conduct", "service_request", "other")
 CHANNELS = ("web", "mobile", "sms", "hotline", "mahalla_office", "pension_fund_office")
+# The channels each filer can have received a grievance through (a family files online or by SMS; staff
+# record the office or line that took it).
+CHANNELS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "citizen": ("web", "mobile", "sms"),
+    "hotline_operator": ("hotline",),
+    "mahalla_worker": ("mahalla_office",),
+    "pension_fund_officer": ("pension_fund_office",),
+    "district_admin": ("mahalla_office", "pension_fund_office", "hotline"),
+}
 STATUSES = ("received", "in_review", "resolved", "rejected", "escalated")
 OPEN_STATUSES = ("received", "in_review", "escalated")
 CLOSED_STATUSES = ("resolved", "rejected")
@@ -220,6 +229,10 @@ def new_grievance(*, grievance_id: str, household_id: str, category: str, channe
                                code="invalid_choice")
     if channel not in CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel", code="invalid_choice")
+    allowed = CHANNELS_BY_ROLE.get(filed_role, CHANNELS)
+    if channel not in allowed:
+        raise ValidationFailed(f"a {filed_role} records a grievance received through {', '.join(allowed)}",
+                               field="channel", code="channel_not_for_role")
     if (category == "decision_appeal") != (appeal is not None):
         raise ValidationFailed("a decision appeal is filed against an application's decision "
                                "(POST /applications/{id}/appeals)", field="category", code="appeal_route")

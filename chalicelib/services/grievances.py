@@ -90,6 +90,13 @@ class GrievanceService:
     def get(self, principal: Principal, grievance_id: str) -> Grievance:
         return self._grievance(principal, grievance_id, access.GRIEVANCE_READ)
 
+    def by_reference(self, principal: Principal, reference: str) -> Grievance:
+        """The grievance a caller quotes by its SMS reference (the hotline's lookup)."""
+        g = self._grievances.find_by_reference(reference.upper())
+        if g is None:
+            raise NotFound("grievance not found", field="reference")
+        return self._grievance(principal, g.grievance_id, access.GRIEVANCE_READ)
+
     def for_household(self, principal: Principal, household_id: str) -> list[Grievance]:
         self._household(principal, household_id, access.GRIEVANCE_READ)
         return self._grievances.for_household(household_id)

@@ -50,7 +50,8 @@ IN_SCOPE = {"mahalla": examples.EXAMPLE_MAHALLA, "district": "1726262", "region"
 # Out of scope, as near as possible: a sibling mahalla, a sibling district, another region.
 OUT_OF_SCOPE = {"mahalla": "1726262017", "district": "1726264", "region": "1703"}
 OTHER_MAHALLA = "1703401010"  # the second family's, in Andijon
-PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code", "request_id", "grievance_id"}
+PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code", "request_id", "grievance_id",
+               "reference"}
 
 
 @dataclass
@@ -62,11 +63,13 @@ class World:
     other_household_id: str
     request_id: str  # a pending change request of the family, reported by a caseworker of another subject
     grievance_id: str  # a grievance of the family about a payment (routed to the pension fund officers)
+    reference: str  # its SMS reference
 
     def path_values(self) -> dict[str, str]:  # one value for each of PATH_PARAMS
         return {"household_id": self.household_id, "application_id": self.application_id,
                 "person_id": self.person_ids[1], "month": MONTH, "district_code": IN_SCOPE["district"],
-                "request_id": self.request_id, "grievance_id": self.grievance_id}
+                "request_id": self.request_id, "grievance_id": self.grievance_id,
+                "reference": self.reference}
 
     def scope(self, role: str, inside: bool) -> str:
         level = access.SCOPE_LEVEL[role]
@@ -138,7 +141,7 @@ def _seed(settings: Settings) -> World:
         month=MONTH, execution_name=execution_name(MONTH), status="awaiting_approval", districts=districts))
     return World(settings, hid, app_id, tuple(m["person_id"] for m in household["members"]),
                  other_created.json_body["household_id"], reported.json_body["request_id"],
-                 grievance.json_body["grievance_id"])
+                 grievance.json_body["grievance_id"], grievance.json_body["reference"])
 
 
 def _headers(role: str, scope: str) -> dict[str, str]:

@@ -60,6 +60,7 @@ def test_every_api_event_replays_with_its_expected_status() -> None:
             ids["REQUEST_ID"] = body["request_id"]
         if path.name.endswith("file_grievance.json"):
             ids["GRIEVANCE_ID"] = body["grievance_id"]
+            ids["GRIEVANCE_REFERENCE"] = body["reference"]
         if path.name.endswith("request_document_upload.json"):
             ids["DOCUMENT_ID"] = body["document_id"]
     assert "${" not in json.dumps(ids)

@@ -82,8 +82,12 @@ def test_a_hotline_grievance_is_routed_answered_and_rated(token, clock: MovableC
         assert any(g["reference"] in text for text in _texts())
         queue = client.http.get("/grievances?status=received", headers=officer).json_body["items"]
         assert [x["grievance_id"] for x in queue] == [g["grievance_id"]]
-        # And the hotline may read it, but works nothing
+        # And the hotline may read it, and find it by the reference the family quotes, but works nothing
         assert client.http.get(f"/grievances/{g['grievance_id']}", headers=hotline).status_code == 200
+        found = client.http.get(f"/grievances/by-reference/{g['reference'].lower()}", headers=hotline)
+        assert found.status_code == 200 and found.json_body["grievance_id"] == g["grievance_id"]
+        missing = client.http.get("/grievances/by-reference/G000000000", headers=hotline)
+        assert (missing.status_code, missing.json_body["error"]["field"]) == (404, "reference")
         refused = _post(client, f"/grievances/{g['grievance_id']}/assign", {}, hotline)
         assert (refused.status_code, refused.json_body["error"]["code"]) == (403, "role_not_allowed")
         # And the region cannot take what is still with the district

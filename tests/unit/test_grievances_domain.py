@@ -156,3 +156,13 @@ def test_the_median_of_the_days_histogram() -> None:
     assert g.median_days({}) is None
     assert g.median_days({"days#2": 1, "days#10": 1}) == 6
     assert g.median_days({"days#2": 2, "days#10": 1, "closed": 3}) == 2
+
+
+def test_the_channel_is_one_the_filer_can_have_received_it_through() -> None:
+    # Given a citizen's own filing that claims to have come through the hotline, Then a 400 on channel
+    with pytest.raises(ValidationFailed) as err:
+        g.new_grievance(grievance_id="gr-3", household_id="hh-1", category="other", channel="hotline",
+                        filed_by="c", filed_role="citizen", received_at=T, received_on=TODAY, region_code="1726",
+                        district_code="1726262", mahalla_code="1726262010")
+    assert (err.value.field, err.value.code) == ("channel", "channel_not_for_role")
+    assert set(g.CHANNELS_BY_ROLE) == set(g.ROLES_FILING)

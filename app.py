@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib import tracing
 from chalicelib.api import (
+    appeals,
     applications,
     assessments,
     audit,
@@ -24,6 +25,7 @@ app.register_blueprint(applications.bp)
 app.register_blueprint(households.bp)
 app.register_blueprint(change_requests.bp)
 app.register_blueprint(grievances.bp)
+app.register_blueprint(appeals.bp)
 app.register_blueprint(grievance_tasks.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)

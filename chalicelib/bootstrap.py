@@ -23,9 +23,12 @@ from chalicelib.config import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.crypto import EnvelopeCipher
     from chalicelib.adapters.dynamodb import DynamoAccessLog, DynamoHouseholdRepository
+    from chalicelib.adapters.grievances import DynamoGrievanceRepository
+    from chalicelib.adapters.payroll import DynamoPayrollRepository
     from chalicelib.adapters.tokens import JwtVerifier, UnconfiguredVerifier
     from chalicelib.agency_ports import AgencyClient
     from chalicelib.ports import AgencyCredentials, BankSecrets, Clock, IdGenerator, Workflow
+    from chalicelib.services.appeals import AppealService
     from chalicelib.services.applications import ApplicationService
     from chalicelib.services.audit import AuditService
     from chalicelib.services.change_requests import ChangeRequestService
@@ -221,15 +224,33 @@ class Services:
                                     self.settings.page_size_max)
 
     @cached_property
-    def grievances(self) -> GrievanceService:
+    def grievance_repository(self) -> DynamoGrievanceRepository:
         from chalicelib.adapters.grievances import DynamoGrievanceRepository
+
+        return DynamoGrievanceRepository(self.dynamodb, self.settings.registry_table)
+
+    @cached_property
+    def grievances(self) -> GrievanceService:
         from chalicelib.adapters.s3 import S3DocumentStore
         from chalicelib.services.grievances import GrievanceService
 
-        return GrievanceService(DynamoGrievanceRepository(self.dynamodb, self.settings.registry_table),
-                                self.household_repository, self.application_repository,
+        return GrievanceService(self.grievance_repository, self.household_repository, self.application_repository,
                                 S3DocumentStore(self.s3, self.settings.documents_bucket),
                                 self.notifications, self.clock, self.ids, self.settings)
+
+    @cached_property
+    def appeals(self) -> AppealService:
+        from chalicelib.services.appeals import AppealService
+
+        return AppealService(self.grievances, self.grievance_repository, self.applications,
+                             self.application_repository, self.decision_repository, self.application_workflow,
+                             self.clock)
+
+    @cached_property
+    def payroll_repository(self) -> DynamoPayrollRepository:
+        from chalicelib.adapters.payroll import DynamoPayrollRepository
+
+        return DynamoPayrollRepository(self.dynamodb, self.settings.payroll_table)
 
     @cached_property
     def applications(self) -> ApplicationService:
@@ -255,7 +276,8 @@ class Services:
         return WorkflowService(
             self.application_repository, self.decision_repository, self.assignment_repository,
             S3EvidenceStore(self.s3, self.settings.documents_bucket), self.notifications, lambda: self.agencies,
-            self.access_log, lambda evidence: self.assess(evidence), self.clock, self.settings)
+            self.access_log, lambda evidence: self.assess(evidence), self.clock, self.settings,
+            appeals=self.appeals, back_pay=self.payroll_repository)
 
     @cached_property
     def payroll(self) -> PayrollService:
@@ -270,7 +292,7 @@ class Services:
             UnconfiguredFunds,
             ZeepFundsGateway,
         )
-        from chalicelib.adapters.payroll import DynamoHouseholdDirectory, DynamoPayrollRepository, S3FileStore
+        from chalicelib.adapters.payroll import DynamoHouseholdDirectory, S3FileStore
         from chalicelib.services.payroll import PayrollService
 
         s = self.settings
@@ -290,7 +312,7 @@ class Services:
         return PayrollService(
             assignments=self.assignment_repository, households=self.household_repository,
             directory=DynamoHouseholdDirectory(self.dynamodb, s.registry_table),
-            payroll=DynamoPayrollRepository(self.dynamodb, s.payroll_table),
+            payroll=self.payroll_repository,
             files=S3FileStore(self.s3, s.payroll_bucket), deaths=deaths, funds=funds, bank=bank,
             sms=self.notifications, workflow=workflow, clock=self.clock, settings=s, bank_secrets=self.bank_secrets,
             cipher=self.cipher,

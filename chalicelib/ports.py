@@ -19,7 +19,7 @@ from chalicelib.domain.decisions import Decision
 from chalicelib.domain.evidence import CollectedEvidence
 from chalicelib.domain.grievances import Grievance
 from chalicelib.domain.households import ChangeRecord, Household
-from chalicelib.domain.payroll import Instruction, PayrollRun
+from chalicelib.domain.payroll import BackPay, Instruction, PayrollRun
 
 
 class Clock(Protocol):
@@ -248,6 +248,12 @@ class PayrollRepository(Protocol):
         """Remembers a rejected instruction, to be re-paid as arrears once the bank details are corrected."""
         ...
 
+    def mark_back_pay(self, mark: BackPay) -> None:
+        """Marks an assignment granted on appeal for the months before it was granted (idempotent)."""
+        ...
+
+    def back_pays(self) -> Iterator[BackPay]: ...
+
     def retries(self) -> Iterator[Instruction]:
         """Every instruction marked for retry (as marked; the caller reads its current status)."""
         ...
@@ -381,10 +387,27 @@ class DecisionRepository(Protocol):
 
     def latest(self, application_id: str) -> Decision | None: ...
 
+    def get(self, application_id: str, attempt: int) -> Decision | None: ...
+
+    def history(self, application_id: str) -> list[Decision]:
+        """Every decision of the application, oldest first (a later one supersedes an earlier)."""
+        ...
+
     def save_approval(self, decision: Decision) -> bool:
         """Stores ``decision.approval`` if the stored decision of that attempt still waits for approval;
         False (nothing written) when it does not."""
         ...
+
+
+class AppealAnswers(Protocol):
+    def answer(self, application: Application, decision: Decision) -> bool:
+        """Closes the appeal ``application``'s current attempt answers with ``decision`` (final), and tells
+        the family; True when the SMS went out. Idempotent."""
+        ...
+
+
+class BackPayMarks(Protocol):
+    def mark_back_pay(self, mark: BackPay) -> None: ...
 
 
 class AccessLogReader(Protocol):

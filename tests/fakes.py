@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -12,12 +13,15 @@ from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.evidence import CollectedEvidence
+from chalicelib.domain.grievances import Grievance, counter_deltas
 from chalicelib.domain.households import ChangeRecord, Household, bank_context
 from chalicelib.ports import (
     ApplicationQuery,
     ChangeRequestPage,
     ChangeRequestQuery,
     FieldCipher,
+    GrievancePage,
+    GrievanceQuery,
     HouseholdWrite,
     Page,
     UploadTicket,
@@ -148,6 +152,12 @@ class FakeDecisions:
         mine = [d for (a, _), d in sorted(self.items.items()) if a == application_id]
         return mine[-1] if mine else None
 
+    def get(self, application_id: str, attempt: int) -> Decision | None:
+        return self.items.get((application_id, attempt))
+
+    def history(self, application_id: str) -> list[Decision]:
+        return [d for (a, _), d in sorted(self.items.items()) if a == application_id]
+
     def save_approval(self, decision: Decision) -> bool:
         key = (decision.application_id, decision.attempt)
         if key not in self.items or self.items[key].approval.status != "pending":
@@ -234,3 +244,51 @@ class FakeChangeRequests:
                 self._households.pinfls.pop(p, None)
         self.items[decided.request_id] = decided
 
+
+
+class FakeGrievances:
+    """Grievances by id with the region counters (``grievances.counter_deltas``), saved on version."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Grievance] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def _count(self, region: str, deltas: dict[str, int]) -> None:
+        mine = self.counts.setdefault(region, {})
+        for name, n in deltas.items():
+            mine[name] = mine.get(name, 0) + n
+
+    def add(self, grievance: Grievance) -> None:
+        if grievance.grievance_id in self.items or self.find_by_reference(grievance.reference):
+            raise Conflict("exists", field="grievance_id", code="grievance_exists")
+        self.items[grievance.grievance_id] = grievance
+        self._count(grievance.region_code, counter_deltas(None, grievance))
+
+    def get(self, grievance_id: str) -> Grievance | None:
+        return self.items.get(grievance_id)
+
+    def find_by_reference(self, reference: str) -> Grievance | None:
+        return next((g for g in self.items.values() if g.reference == reference), None)
+
+    def save(self, grievance: Grievance, before: Grievance) -> None:
+        if self.items[grievance.grievance_id].version != before.version:
+            raise Conflict("stale", field="version", code="stale_version")
+        self.items[grievance.grievance_id] = grievance
+        self._count(grievance.region_code, counter_deltas(before, grievance))
+
+    def for_household(self, household_id: str) -> list[Grievance]:
+        return sorted((g for g in self.items.values() if g.household_id == household_id),
+                      key=lambda g: (g.received_at, g.grievance_id))
+
+    def list(self, query: GrievanceQuery) -> GrievancePage:
+        code = {"district": lambda g: g.district_code, "region": lambda g: g.region_code}[query.level]
+        found = [g for g in self.items.values() if code(g) == query.code and query.status in (None, g.status)]
+        return GrievancePage(sorted(found, key=lambda g: g.received_at)[:query.limit], None)
+
+    def open_due_before(self, region_code: str, day: str) -> Iterator[Grievance]:
+        found = [g for g in self.items.values()
+                 if g.region_code == region_code and g.open and g.due < day]
+        yield from sorted(found, key=lambda g: g.due)
+
+    def counters(self, region_code: str) -> dict[str, int]:
+        return dict(self.counts.get(region_code, {}))

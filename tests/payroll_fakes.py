@@ -16,7 +16,7 @@ from chalicelib.adapters.payroll import RUN_SHARDS, HouseholdsByGet
 from chalicelib.adapters.payroll import _shard as instruction_shard
 from chalicelib.config import Settings
 from chalicelib.domain.assignments import Assignment
-from chalicelib.domain.payroll import Instruction, PayrollRun
+from chalicelib.domain.payroll import BackPay, Instruction, PayrollRun
 from chalicelib.ports import FundsAnswer
 from chalicelib.services.payroll import PayrollService
 from devstack import payroll_population as pop
@@ -78,6 +78,7 @@ class FakePayrollRepo:
     messages: set[tuple[str, str]] = field(default_factory=set)
     signatures: set[tuple[str, str]] = field(default_factory=set)
     retry_marks: dict[str, Instruction] = field(default_factory=dict)
+    back_pay_marks: dict[str, BackPay] = field(default_factory=dict)
     adds: int = 0  # conditional writes attempted
     shard_count: int = RUN_SHARDS
 
@@ -101,6 +102,12 @@ class FakePayrollRepo:
 
     def retries(self) -> Iterator[Instruction]:
         yield from list(self.retry_marks.values())
+
+    def mark_back_pay(self, mark: BackPay) -> None:
+        self.back_pay_marks[mark.assignment_id] = mark
+
+    def back_pays(self) -> Iterator[BackPay]:
+        yield from list(self.back_pay_marks.values())
 
     def move(self, current: Instruction, new: Instruction) -> bool:
         stored = self.items.get(current.instruction_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.applications import Application, DocumentRef, StatusChange
+from chalicelib.domain.applications import AppealRef, Application, DocumentRef, StatusChange
 from chalicelib.domain.change_requests import (
     AddressChange,
     ChangeRequest,
@@ -110,13 +110,14 @@ def person_facts_from(d: dict[str, Any]) -> PersonFacts:
 def manual_to(m: ManualEvidence) -> dict[str, Any]:
     return {"agency": m.agency, "facts": {pid: person_facts_to(f) for pid, f in m.facts.items()},
             "justification": m.justification, "document_id": m.document_id, "entered_by": m.entered_by,
-            "entered_role": m.entered_role, "entered_at": m.entered_at}
+            "entered_role": m.entered_role, "entered_at": m.entered_at, "corrects": m.corrects}
 
 
 def manual_from(d: dict[str, Any]) -> ManualEvidence:
     return ManualEvidence(agency=d["agency"], facts={pid: person_facts_from(f) for pid, f in d["facts"].items()},
                           justification=d["justification"], document_id=d["document_id"],
-                          entered_by=d["entered_by"], entered_role=d["entered_role"], entered_at=d["entered_at"])
+                          entered_by=d["entered_by"], entered_role=d["entered_role"], entered_at=d["entered_at"],
+                          corrects=bool(d.get("corrects", False)))
 
 
 def decision_to(d: Decision) -> dict[str, Any]:
@@ -157,6 +158,8 @@ def application_from(d: dict[str, Any]) -> Application:
         due_date=d.get("due_date", ""),
         attempt=int(d.get("attempt", 1)),
         manual_evidence=tuple(manual_from(m) for m in d.get("manual_evidence", [])),
+        appeal=AppealRef(d["appeal"]["grievance_id"], int(d["appeal"]["contested_attempt"]),
+                         d["appeal"]["decision_month"]) if d.get("appeal") else None,
     )
 
 

@@ -502,6 +502,24 @@ class DynamoDecisionRepository:
             return None
         return codec.decision_from({"application_id": application_id, **from_item(items[0])})
 
+    def get(self, application_id: str, attempt: int) -> Decision | None:
+        item = self._db.get_item(TableName=self._table, Key=to_item(self._key(application_id, attempt)),
+                                 ConsistentRead=True).get("Item")
+        return codec.decision_from({"application_id": application_id, **from_item(item)}) if item else None
+
+    def history(self, application_id: str) -> list[Decision]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :d)",
+            "ExpressionAttributeValues": to_item({":pk": f"APP#{application_id}", ":d": "DECISION#"})}
+        out: list[Decision] = []
+        while True:
+            page = self._db.query(**kwargs)
+            out += [codec.decision_from({"application_id": application_id, **from_item(i)}) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def save_approval(self, decision: Decision) -> bool:
         try:
             self._db.update_item(

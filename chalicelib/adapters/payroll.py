@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters import codec
 from chalicelib.adapters.dynamodb import _is_condition_failure, from_item, to_item
 from chalicelib.domain.households import Household
-from chalicelib.domain.payroll import Instruction, PaymentLine, PayrollRun
+from chalicelib.domain.payroll import BackPay, Instruction, PaymentLine, PayrollRun
 from chalicelib.ports import HouseholdRepository
 
 RUN_SHARDS = 16
@@ -193,6 +193,23 @@ class DynamoPayrollRepository:
         for attribute in ("run_shard", "run_sk"):  # not in the month's index
             item.pop(attribute)
         self._db.put_item(TableName=self._table, Item=item)
+
+    def mark_back_pay(self, mark: BackPay) -> None:
+        self._db.put_item(TableName=self._table, Item=to_item({
+            "pk": f"BACKPAY#{_shard(mark.assignment_id)}", "sk": mark.assignment_id,
+            "grievance_id": mark.grievance_id, "marked_at": mark.marked_at}))
+
+    def back_pays(self) -> Iterator[BackPay]:
+        for shard in range(RUN_SHARDS):
+            kwargs: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                                      "ExpressionAttributeValues": to_item({":p": f"BACKPAY#{shard:02d}"})}
+            while True:
+                page = self._db.query(**kwargs)
+                for item in (from_item(i) for i in page.get("Items", [])):
+                    yield BackPay(item["sk"], item["grievance_id"], item["marked_at"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def retries(self) -> Iterator[Instruction]:
         for shard in range(RUN_SHARDS):

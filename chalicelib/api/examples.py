@@ -108,6 +108,12 @@ GRIEVANCE: dict[str, Any] = {
     "channel": "hotline",
     "description": "The November allowance did not reach the card.",
 }
+APPEAL: dict[str, Any] = {
+    "grounds": ["income_wrong"],
+    "channel": "mahalla_office",
+    "description": "The salary counted for September to November was my previous job's; I left it in August.",
+}
+REASSESS: dict[str, Any] = {"evidence": None}
 GRIEVANCE_TAKE: dict[str, Any] = {"assignee": "officer-2"}
 GRIEVANCE_VERSION: dict[str, Any] = {"version": 2}
 GRIEVANCE_RESOLVE: dict[str, Any] = {"outcome": "paid", "answer": "The payment was re-sent on 3 December."}

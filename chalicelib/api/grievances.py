@@ -69,10 +69,12 @@ def overdue_grievances(request: Any, principal: Any, body: None) -> dict[str, An
     return {"items": [_view(g) for g in found]}
 
 
-@endpoint(bp, "/grievances/{grievance_id}", "GET", tag=TAG, summary="Read a grievance with its history",
+@endpoint(bp, "/grievances/{grievance_id}", "GET", tag=TAG,
+          summary="Read a grievance with its history (an answered appeal: what changed between the decisions)",
           response=out.GrievanceOut, action=access.GRIEVANCE_READ)
 def get_grievance(request: Any, principal: Any, body: None, grievance_id: str) -> dict[str, Any]:
-    return _view(bootstrap.services().grievances.get(principal, grievance_id))
+    answered = bootstrap.services().appeals.explain(principal, grievance_id)
+    return grievance_view(answered.grievance, bootstrap.services().grievances.today(), answered.what_changed)
 
 
 @endpoint(bp, "/grievances/by-reference/{reference}", "GET", tag=TAG,

@@ -484,12 +484,65 @@ class AttachmentOut(Out):
     requested_at: str
 
 
+class BeforeAfterInt(Out):
+    before: int
+    after: int
+
+
+class BeforeAfterBool(Out):
+    before: bool
+    after: bool
+
+
+class BeforeAfterStr(Out):
+    before: str
+    after: str
+
+
+class ProgrammeChangeOut(Out):
+    programme: str
+    eligible: BeforeAfterBool
+    monthly_amount: BeforeAfterInt = Field(description="whole som")
+    lump_sum: BeforeAfterInt = Field(description="whole som")
+    reasons_dropped: list[str] = Field(description="reasons of the contested decision the new one no longer gives")
+    reasons_added: list[str]
+
+
+class WhatChangedOut(Out):
+    attempt_before: int
+    attempt_after: int
+    per_capita_income: BeforeAfterInt = Field(description="whole som a month")
+    threshold: BeforeAfterInt
+    programmes: list[ProgrammeChangeOut]
+    entered_by_hand: list[str] = Field(description="agencies whose facts staff entered for the new decision")
+    rules_version: BeforeAfterStr
+    outcome: Literal["upheld", "denied"]
+
+
 class AppealOut(Out):
     application_id: str
     attempt: int = Field(description="the attempt whose decision is contested")
     decision_month: str
     grounds: list[str]
     answered_by_attempt: int | None
+    what_changed: WhatChangedOut | None = Field(
+        default=None, description="once answered: the contested decision against the new one")
+
+
+class ReassessmentOut(Out):
+    grievance_id: str
+    application_id: str
+    attempt: int = Field(description="the new attempt that re-assesses the decision")
+    status: ApplicationStatus
+    started: bool = Field(description="false when this attempt's run had been started by an earlier call")
+
+
+class DecisionHistoryItemOut(DecisionOut):
+    superseded_by_attempt: int | None = Field(description="the attempt whose decision replaced this one")
+
+
+class DecisionHistoryOut(Out):
+    items: list[DecisionHistoryItemOut] = Field(description="oldest first; the last one stands")
 
 
 class GrievanceOut(Out):

@@ -604,3 +604,26 @@ class AttachmentUploadIn(Strict):
 
 class GrievanceVersionIn(Strict):
     version: Annotated[int, Field(ge=1, le=10**9, description="the grievance version the handler read"), Integral]
+
+
+# ------------------------------------------------------------------ appeals
+
+AppealGround = Literal["income_wrong", "member_missing", "exemption_not_seen", "asset_not_ours", "other"]
+assert set(AppealGround.__args__) == set(grievances.GROUNDS)  # type: ignore[attr-defined]
+
+
+class AppealIn(Strict):
+    """The family contests a rejection, naming why (one or more grounds)."""
+
+    grounds: list[AppealGround] = Field(min_length=1, max_length=5)
+    channel: GrievanceChannel
+    description: str = Field(min_length=1, max_length=4000,
+                             description="the family's account of what the decision got wrong (personal data: never "
+                                         "logged)")
+
+
+class ReassessIn(Strict):
+    """Re-assess the appealed decision: the agencies are asked again; with ``evidence``, one agency's facts
+    are taken as corrected from the document uploaded to the application (the manual evidence rules apply)."""
+
+    evidence: ManualEvidenceIn | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from chalicelib.adapters import codec
 from chalicelib.domain import grievances
+from chalicelib.domain.appeals import WhatChanged
 from chalicelib.domain.applications import Application
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
@@ -50,8 +52,19 @@ def decision_view(a: Application, d: Decision) -> dict[str, Any]:
             "explanation": d.explained()}
 
 
-def grievance_view(g: Grievance, today: date) -> dict[str, Any]:
+def decision_history_view(a: Application, found: Sequence[Decision]) -> dict[str, Any]:
+    """Every decision of the application, oldest first, each naming the one that superseded it."""
+    items = []
+    for k, d in enumerate(found):
+        later = found[k + 1].attempt if k + 1 < len(found) else None
+        items.append({**decision_view(a, d), "superseded_by_attempt": later})
+    return {"items": items}
+
+
+def grievance_view(g: Grievance, today: date, changed: WhatChanged | None = None) -> dict[str, Any]:
     out: dict[str, Any] = codec.grievance_to(g)
+    if out.get("appeal") is not None:
+        out["appeal"]["what_changed"] = changed.to_dict() if changed else None
     out["handler_role"] = g.handler_role
     out["overdue"] = grievances.overdue(g, today)
     out["attachments"] = [{k: v for k, v in a.items() if k != "s3_key"} for a in out["attachments"]]

@@ -163,6 +163,12 @@ ACTIONS: tuple[Action, ...] = (
     GRIEVANCE_HANDLE := Action("grievance.handle", Kind.RECORD,
                                "take, extend, resolve, reject or escalate a grievance (as its category "
                                "routes it; the region once escalated)", _GRIEVANCE_HANDLERS),
+    APPEAL_FILE := Action("appeal.file", Kind.RECORD,
+                          "appeal a rejected application's decision, naming the grounds (a decision_appeal grievance)",
+                          {**_WRITERS, **_CITIZEN, **_HOTLINE}),
+    APPEAL_REASSESS := Action("appeal.reassess", Kind.RECORD,
+                              "re-assess an appealed decision: the agencies asked again, or corrected facts entered "
+                              "(evidence.manual applies)", _GRIEVANCE_HANDLERS),
     GRIEVANCE_RATE := Action("grievance.rate", Kind.RECORD, "rate how a closed grievance was handled (the family)",
                              _CITIZEN),
     STATISTICS_READ := Action("statistics.read", Kind.VIEW,

@@ -18,10 +18,12 @@ from chalicelib.domain.households import Address, Member
 PROGRAMMES = ("child_allowance", "material_assistance", "disabled_child_caregiver", "maternity_non_state")
 CHANNELS = ("mahalla", "pension_fund", "portal", "mobile")
 STATUSES = ("submitted", "collecting", "assessed", "awaiting_approval", "assigned", "rejected", "needs_review",
-            "withdrawn")
+            "withdrawn", "appealed")
 DOCUMENT_KINDS = ("id_document", "birth_certificate", "disability_certificate", "income_statement", "other")
 
-# Which status may follow which. Final states (assigned, rejected, withdrawn) have no successor.
+# Which status may follow which. Final states (assigned, withdrawn) have no successor; a rejection
+# has one: the family's appeal, re-assessed by an officer (appealed), which runs the workflow again
+# as a new attempt and ends in a new decision (the old one stays in the history).
 # An eligible decision that rests on facts staff entered by hand waits in awaiting_approval for a
 # second officer: approved, it goes on to assigned; rejected, back to needs_review.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -31,7 +33,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "assessed": ("assigned", "rejected", "needs_review", "awaiting_approval"),
     "awaiting_approval": ("assigned", "needs_review", "withdrawn"),
     "assigned": (),
-    "rejected": (),
+    "rejected": ("appealed",),
+    "appealed": ("collecting", "needs_review"),
     "withdrawn": (),
 }
 
@@ -57,6 +60,16 @@ class DocumentRef:
 
 
 @dataclass(frozen=True)
+class AppealRef:
+    """The appeal an application's current attempt answers: the grievance that carries it, the attempt
+    whose decision it contests, and that decision's month (an upheld appeal pays from the next)."""
+
+    grievance_id: str
+    contested_attempt: int
+    decision_month: str
+
+
+@dataclass(frozen=True)
 class Application:
     application_id: str
     household_id: str
@@ -75,6 +88,7 @@ class Application:
     due_date: str = ""  # the decision is due by this date (3 Uzbek working days after receipt)
     attempt: int = 1  # the workflow run deciding it; staff re-runs add one
     manual_evidence: tuple[ManualEvidence, ...] = field(default_factory=tuple)
+    appeal: AppealRef | None = None  # set when an officer re-assesses the rejection on appeal
 
     def collection_request(self) -> CollectionRequest:
         """What evidence collection asks the agencies about this application."""

@@ -131,7 +131,8 @@ class MissingSource:
 
 @dataclass(frozen=True)
 class ManualEvidence:
-    """Facts staff entered by hand for an agency that could not answer.
+    """Facts staff entered by hand for an agency that could not answer, or, on appeal, that correct
+    what it answered (``corrects``: they replace its answer instead of standing in for a missing one).
 
     ``facts`` are the agency's facts, per member, held to ``SUPPLIED[agency]``; ``document_id`` names
     a document uploaded to the application (the statement the facts were read from). The
@@ -145,6 +146,7 @@ class ManualEvidence:
     entered_by: str
     entered_role: str
     entered_at: str
+    corrects: bool = False
 
     def as_agency_facts(self) -> AgencyFacts:
         return AgencyFacts(self.agency, dict(self.facts))

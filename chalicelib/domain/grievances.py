@@ -36,6 +36,7 @@ This module is pure: no I/O, no clock; times come in as arguments.
 from __future__ import annotations
 
 import calendar
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -248,6 +249,12 @@ def new_grievance(*, grievance_id: str, household_id: str, category: str, channe
         mahalla_code=mahalla_code, description=description, application_id=application_id,
         payment_ref=payment_ref, appeal=appeal,
         history=(GrievanceEvent("received", received_at, filed_by, filed_role),))
+
+
+def appeal_grievance_id(application_id: str) -> str:
+    """The id of the one grievance that may appeal an application's decision: the same on every retry
+    of the filing, so the conditional write files it once."""
+    return "gr-" + hashlib.sha256(f"appeal|{application_id}".encode()).hexdigest()[:26]
 
 
 def may_handle(g: Grievance, role: str) -> bool:

@@ -58,6 +58,16 @@ def arrears_id(beneficiary_person_id: str, programme: str, original_month: str) 
     return f"PA{original_month[:4]}{original_month[5:7]}{digest[:24]}"
 
 
+@dataclass(frozen=True)
+class BackPay:
+    """An assignment granted on appeal from a month already past: the months before the run that first
+    pays it are paid once as arrears (``services/payroll/arrears.py``)."""
+
+    assignment_id: str
+    grievance_id: str  # the appeal that granted it
+    marked_at: str
+
+
 def advance(current: str, event: str) -> str | None:
     """The status after ``event``, or None when the event does not apply (it then changes nothing)."""
     return _TRANSITIONS[event].get(current)

@@ -111,6 +111,14 @@ class ApplicationService:
             raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
         return app, stored
 
+    def decisions(self, principal: Principal, application_id: str) -> tuple[Application, Sequence[Decision]]:
+        """Every decision of the application, oldest first: a re-assessment on appeal adds one, never edits."""
+        app = self.get(principal, application_id, access.DECISION_READ)
+        found = self._decisions.history(app.application_id) if self._decisions else []
+        if not found:
+            raise NotFound("this application has no decision yet", field="application_id", code="no_decision")
+        return app, found
+
     def access_log(self, principal: Principal, application_id: str) -> Sequence[dict[str, Any]]:
         """Which agency was asked about which member, when, on whose behalf, with what outcome."""
         app = self.get(principal, application_id, access.ACCESS_LOG_READ)
@@ -135,6 +143,16 @@ class ApplicationService:
         if app.status != "needs_review":
             raise Conflict(f"application {app.application_id} is {app.status}; facts are entered for one in review",
                            field="status", code="invalid_transition")
+        manual = self.manual_evidence(principal, app, agency, facts, justification, document_id)
+        app = replace(app, manual_evidence=(*[m for m in app.manual_evidence if m.agency != agency], manual))
+        return self._restart(principal, app, f"{agency} entered by hand from document {document_id}")
+
+    def manual_evidence(self, principal: Principal, app: Application, agency: str,
+                        facts: Sequence[tuple[str, PersonFacts]], justification: str,
+                        document_id: str) -> ManualEvidence:
+        """The facts staff enter for ``agency``, checked (``enter_evidence`` says how); stores nothing.
+        Used for an application in review and for an appeal's re-assessment."""
+        authorize(principal, access.EVIDENCE_MANUAL, Target.of_record(app.address, app.household_id), "application")
         known = {m.person_id for m in app.members}
         window = {months.add(app.cycle_month, k) for k in (-3, -2, -1)}
         by_person: dict[str, PersonFacts] = {}
@@ -166,10 +184,8 @@ class ApplicationService:
         if not self._documents.exists(document.s3_key):
             raise ValidationFailed("the document has not been uploaded yet", field="document_id",
                                    code="document_not_uploaded")
-        manual = ManualEvidence(agency=agency, facts=by_person, justification=justification, document_id=document_id,
-                                entered_by=principal.subject, entered_role=principal.role, entered_at=self._now())
-        app = replace(app, manual_evidence=(*[m for m in app.manual_evidence if m.agency != agency], manual))
-        return self._restart(principal, app, f"{agency} entered by hand from document {document_id}")
+        return ManualEvidence(agency=agency, facts=by_person, justification=justification, document_id=document_id,
+                              entered_by=principal.subject, entered_role=principal.role, entered_at=self._now())
 
     def _restart(self, principal: Principal, app: Application, note: str) -> Application:
         if app.status != "needs_review":

@@ -10,8 +10,9 @@ its agency does not supply (``domain.evidence.SUPPLIED``) is a connector defect:
 
 Facts staff entered by hand (``manual``, one ``AgencyFacts`` per agency) stand in for an agency
 only where it is missing (for the civil registry also for the members it does not know); where
-the agency answered, its own answer wins. ``CollectionResult.manual_used`` names the agencies
-whose manual facts went into the evidence.
+the agency answered, its own answer wins; except ``corrections``, an appeal's corrected facts with
+their evidence, which replace the agency's answer. ``CollectionResult.manual_used`` names the
+agencies whose manual facts went into the evidence.
 The caller decides what an incomplete collection means (the default rule set must not decide on
 missing income, so the workflow should hold or retry the application).
 
@@ -181,6 +182,7 @@ def collect_evidence(
     access_log: AccessLogPort,
     *,
     manual: Mapping[str, AgencyFacts] | None = None,
+    corrections: Mapping[str, AgencyFacts] | None = None,
     required: Sequence[str] = (),
     retries: int = 2,
     timeout_s: float = 30.0,
@@ -190,6 +192,7 @@ def collect_evidence(
     """Ask every agency about every member concurrently and merge the answers into the evidence.
 
     ``manual``: facts staff entered by hand, by agency, used only where that agency is missing.
+    ``corrections``: facts an officer entered on appeal, by agency, used in place of its answer.
     ``required``: agencies that must answer; one without a connector in ``agencies`` is a missing
     source (``not_configured``), never an empty answer: deciding without, say, the tax authority
     would find every family without income. ``retries``: extra attempts per agency after a
@@ -248,7 +251,13 @@ def collect_evidence(
             missing.append(MissingSource(a.name, o.error_kind or "unavailable", detail))
     configured = {a.name for a in agencies}
     missing += [MissingSource(name, "not_configured") for name in required if name not in configured]
+    corrections = corrections or {}
+    for name, corrected in corrections.items():
+        facts_by_agency[name] = corrected
+        used.append(name)
     for source in missing:
+        if source.agency in corrections:
+            continue
         if source.agency in manual:
             facts_by_agency[source.agency] = manual[source.agency]
             used.append(source.agency)

@@ -71,7 +71,7 @@ class GrievanceService:
         self._settings = settings
 
     # -- reading -------------------------------------------------------------------------------
-    def _household(self, principal: Principal, household_id: str, action: Action) -> Household:
+    def household(self, principal: Principal, household_id: str, action: Action) -> Household:
         household = self._households.get(household_id)
         if household is None:
             raise NotFound("household not found", field="household_id")
@@ -98,7 +98,7 @@ class GrievanceService:
         return self._grievance(principal, g.grievance_id, access.GRIEVANCE_READ)
 
     def for_household(self, principal: Principal, household_id: str) -> list[Grievance]:
-        self._household(principal, household_id, access.GRIEVANCE_READ)
+        self.household(principal, household_id, access.GRIEVANCE_READ)
         return self._grievances.for_household(household_id)
 
     def _area(self, principal: Principal, district: str | None, region: str | None) -> tuple[str, str]:
@@ -160,7 +160,7 @@ class GrievanceService:
 
     # -- filing --------------------------------------------------------------------------------
     def file(self, principal: Principal, household_id: str, filing: Filing) -> Grievance:
-        household = self._household(principal, household_id, access.GRIEVANCE_FILE)
+        household = self.household(principal, household_id, access.GRIEVANCE_FILE)
         if filing.category == "decision_appeal":
             raise ValidationFailed("a decision appeal is filed against the application: "
                                    "POST /applications/{application_id}/appeals", field="category",
@@ -181,7 +181,7 @@ class GrievanceService:
         self._grievances.add(g)
         logger.info("grievance filed", extra={"grievance_id": g.grievance_id, "household_id": household_id,
                                               "category": g.category, "channel": g.channel, "role": principal.role})
-        self._tell(g, household, "grievance_received", {"due": g.due})
+        self.tell(g, household, "grievance_received", {"due": g.due})
         return g
 
     def request_upload(self, principal: Principal, grievance_id: str, content_type: str,
@@ -198,7 +198,8 @@ class GrievanceService:
         return attachment, ticket
 
     # -- working it through ----------------------------------------------------------------------
-    def _handled(self, principal: Principal, grievance_id: str) -> Grievance:
+    def handled(self, principal: Principal, grievance_id: str) -> Grievance:
+        """The grievance, if ``principal`` may work it now: its level, and the role its category routes to."""
         g = self._grievance(principal, grievance_id, access.GRIEVANCE_HANDLE)
         if g.level == "region" and principal.role != "region_admin":
             raise Conflict(f"grievance {grievance_id} is escalated to the region", field="level", code="wrong_level")
@@ -209,7 +210,7 @@ class GrievanceService:
                             code="routed_elsewhere")
         return g
 
-    def _move(self, principal: Principal, g: Grievance, status: str, code: str | None = None,
+    def move(self, principal: Principal, g: Grievance, status: str, code: str | None = None,
               **changes: Any) -> Grievance:
         moved = gr.move(g, status, at=self._now(), actor_id=principal.subject, actor_role=principal.role,
                         today=self.today(), note_code=code)
@@ -221,7 +222,7 @@ class GrievanceService:
 
     def take(self, principal: Principal, grievance_id: str, assignee: str | None = None) -> Grievance:
         """The handler takes the grievance into review (or gives it to a colleague, ``assignee``)."""
-        g = self._handled(principal, grievance_id)
+        g = self.handled(principal, grievance_id)
         who = assignee or principal.subject
         if g.status == "in_review":
             if g.assignee == who:
@@ -229,41 +230,41 @@ class GrievanceService:
             moved = replace(g, assignee=who, version=g.version + 1)
             self._grievances.save(moved, g)
             return moved
-        moved = self._move(principal, g, "in_review", assignee=who)
-        self._tell(moved, None, "grievance_in_review", {"due": moved.due})
+        moved = self.move(principal, g, "in_review", assignee=who)
+        self.tell(moved, None, "grievance_in_review", {"due": moved.due})
         return moved
 
     def extend(self, principal: Principal, grievance_id: str, version: int) -> Grievance:
         """Extra study or checks are needed: the one-month period of the law applies."""
-        g = _at_version(self._handled(principal, grievance_id), version)
+        g = _at_version(self.handled(principal, grievance_id), version)
         moved = gr.needs_extra_checks(g)
         self._grievances.save(moved, g)
-        self._tell(moved, None, "grievance_extended", {"due": moved.due})
+        self.tell(moved, None, "grievance_extended", {"due": moved.due})
         return moved
 
     def resolve(self, principal: Principal, grievance_id: str, outcome: str, answer: str | None) -> Grievance:
-        g = self._handled(principal, grievance_id)
+        g = self.handled(principal, grievance_id)
         if g.appeal is not None:
             raise Conflict("an appeal is answered by re-assessing its decision", field="outcome",
                            code="appeal_reassess")
-        moved = self._move(principal, g, "resolved", outcome, answer=answer)
-        self._tell(moved, None, "grievance_resolved", {"outcome": outcome})
+        moved = self.move(principal, g, "resolved", outcome, answer=answer)
+        self.tell(moved, None, "grievance_resolved", {"outcome": outcome})
         return moved
 
     def reject(self, principal: Principal, grievance_id: str, outcome: str, answer: str | None) -> Grievance:
-        g = self._handled(principal, grievance_id)
+        g = self.handled(principal, grievance_id)
         if outcome == "appeal_denied":
             raise ValidationFailed("an appeal is denied by re-assessing its decision", field="outcome",
                                    code="appeal_reassess")
-        moved = self._move(principal, g, "rejected", outcome, answer=answer)
-        self._tell(moved, None, "grievance_rejected", {"outcome": outcome})
+        moved = self.move(principal, g, "rejected", outcome, answer=answer)
+        self.tell(moved, None, "grievance_rejected", {"outcome": outcome})
         return moved
 
     def escalate(self, principal: Principal, grievance_id: str, version: int) -> Grievance:
         """The district hands the grievance to the region before its deadline."""
-        g = _at_version(self._handled(principal, grievance_id), version)
-        moved = self._move(principal, g, "escalated")
-        self._tell(moved, None, "grievance_escalated", {"due": moved.due})
+        g = _at_version(self.handled(principal, grievance_id), version)
+        moved = self.move(principal, g, "escalated")
+        self.tell(moved, None, "grievance_escalated", {"due": moved.due})
         return moved
 
     def rate(self, principal: Principal, grievance_id: str, rating: int) -> Grievance:
@@ -294,7 +295,7 @@ class GrievanceService:
                 escalated.append((moved.grievance_id, moved.version))
                 logger.info("grievance escalated on breach", extra={"grievance_id": g.grievance_id,
                                                                     "region": region.code, "due": g.due})
-                self._tell(moved, None, "grievance_escalated", {"due": moved.due})
+                self.tell(moved, None, "grievance_escalated", {"due": moved.due})
         return Sweep(tuple(escalated), overdue)
 
     # -- statistics ----------------------------------------------------------------------------
@@ -335,7 +336,7 @@ class GrievanceService:
     def _now(self) -> str:
         return self._clock.now().isoformat(timespec="seconds")
 
-    def _tell(self, g: Grievance, household: Household | None, event: str, params: dict[str, object]) -> bool:
+    def tell(self, g: Grievance, household: Household | None, event: str, params: dict[str, object]) -> bool:
         """The SMS of this change to the household's head (or the first member with a phone); a carrier
         failure is logged, never raised: the change is stored already."""
         household = household or self._households.get(g.household_id)

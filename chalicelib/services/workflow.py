@@ -7,6 +7,11 @@ application id and the run's ``attempt``, and each is idempotent: a retried step
 earlier write (status already moved, decision already stored, assignments already added, SMS already
 claimed) and does not repeat it. A run whose attempt is no longer the application's current one (staff
 started another) stops with ``StaleRun``.
+
+An attempt that re-assesses a rejection on appeal (``Application.appeal``) differs in three things:
+its assignments start from the month the contested decision would have paid first, each marked for
+back pay of the months already past (``services/payroll/arrears.py``); and the family hears the
+appeal's answer (``AppealAnswers``) instead of a plain decision.
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ from chalicelib.domain.assignments import Assignment, from_decision
 from chalicelib.domain.decisions import Decision, ManualFactsUsed, Outcome, decided, second_officer
 from chalicelib.domain.errors import Conflict, NotFound, SpsrError
 from chalicelib.domain.evidence import CollectedEvidence, MissingSource
+from chalicelib.domain.payroll import BackPay
 from chalicelib.ports import (
+    AppealAnswers,
     ApplicationRepository,
     AssignmentRepository,
+    BackPayMarks,
     Clock,
     DecisionRepository,
     EvidenceStore,
@@ -74,8 +82,11 @@ class WorkflowService:
     def __init__(self, applications: ApplicationRepository, decisions: DecisionRepository,
                  assignments: AssignmentRepository, evidence: EvidenceStore, sms: SmsPort,
                  agencies: Callable[[], Sequence[AgencyClient]], access_log: AccessLogPort, assessor: Assessor,
-                 clock: Clock, settings: Settings) -> None:
+                 clock: Clock, settings: Settings, appeals: AppealAnswers | None = None,
+                 back_pay: BackPayMarks | None = None) -> None:
         self._applications = applications
+        self._appeals = appeals
+        self._back_pay = back_pay
         self._decisions = decisions
         self._assignments = assignments
         self._evidence = evidence
@@ -113,7 +124,7 @@ class WorkflowService:
     # -- steps ---------------------------------------------------------------------------------
     def begin(self, application_id: str, attempt: int) -> dict[str, Any]:
         app = self._current(application_id, attempt)
-        if app.status in ("submitted", "needs_review"):
+        if app.status in ("submitted", "needs_review", "appealed"):
             app = self._move(app, "collecting", note=f"run {attempt}")
         if attempt == 1:
             self._tell(app, "received", "received", {"due": app.due_date})
@@ -122,7 +133,10 @@ class WorkflowService:
     def collect(self, application_id: str, attempt: int) -> Collected:
         app = self._current(application_id, attempt)
         result = collect_evidence(app.collection_request(), self._agencies(), self._access_log,
-                                  manual={m.agency: m.as_agency_facts() for m in app.manual_evidence},
+                                  manual={m.agency: m.as_agency_facts() for m in app.manual_evidence
+                                          if not m.corrects},
+                                  corrections={m.agency: m.as_agency_facts() for m in app.manual_evidence
+                                               if m.corrects},
                                   required=self._settings.required_agencies, retries=self._settings.agency_retries,
                                   timeout_s=self._settings.collection_timeout_s)
         key = f"evidence/{application_id}/{attempt:04d}.json"
@@ -190,7 +204,7 @@ class WorkflowService:
             raise NotFound("no decision to notify", field="decision")
         if not stored.final:
             return {"application_id": application_id, "sms_sent": False}  # told once a second officer approves
-        return {"application_id": application_id, "sms_sent": self._tell_decision(app, stored)}
+        return {"application_id": application_id, "sms_sent": self._decided(app, stored)}
 
     # -- the second officer --------------------------------------------------------------------
     def approve(self, principal: Principal, application_id: str, note: str | None = None) -> Application:
@@ -210,7 +224,7 @@ class WorkflowService:
                                                            f"{_entered(approved)}")
         self._applications.save(moved, app.version)
         try:
-            self._tell_decision(moved, approved)
+            self._decided(moved, approved)
         except Exception as err:  # the decision and assignments stand; only the SMS failed (as DecidedNotNotified)
             logger.warning("decision SMS not sent", extra={"application_id": application_id,
                                                            "error_type": type(err).__name__})
@@ -245,21 +259,37 @@ class WorkflowService:
         return app, stored
 
     def _grant(self, app: Application, decision: Decision) -> list[Assignment]:
+        # On appeal, the assignments start when the contested decision's would have (domain/appeals.py).
+        decision_month = app.appeal.decision_month if app.appeal else months.of(self._clock.now().date())
         granted = from_decision(
             application_id=app.application_id, household_id=app.household_id,
             beneficiary_person_id=app.applicant_person_id, decision=decision.outcome,
-            rules_version=decision.rules_version, decision_month=months.of(self._clock.now().date()),
+            rules_version=decision.rules_version, decision_month=decision_month,
             decided_at=decision.decided_at, region_code=app.address.region_code,
             district_code=app.address.district_code, mahalla_code=app.address.mahalla_code)
         self._assignments.add_all(granted)
+        if app.appeal and granted:
+            if self._back_pay is None:
+                raise Conflict("back pay is not configured here", code="back_pay_unavailable")
+            for assignment in granted:  # before the status moves: a retried step marks them again
+                self._back_pay.mark_back_pay(BackPay(assignment.assignment_id, app.appeal.grievance_id, self._now()))
         return granted
+
+    def _decided(self, app: Application, decision: Decision) -> bool:
+        """Tells the family the final decision: the plain decision SMS, or the answer to its appeal."""
+        if app.appeal is not None and self._appeals is not None:
+            told = self._appeals.answer(app, decision)
+            if decision.outcome.eligible:  # upheld: the new decision's amounts follow the answer
+                told = self._tell_decision(app, decision) and told
+            return told
+        return self._tell_decision(app, decision)
 
     def _tell_decision(self, app: Application, decision: Decision) -> bool:
         granted = [(p, r.monthly_amount, r.lump_sum) for p, r in sorted(decision.outcome.programmes.items())
                    if r.eligible]
         key = f"decision:{decision.attempt}"
         if granted:
-            first = months.add(decision.decided_at[:7], 1)
+            first = months.add(app.appeal.decision_month if app.appeal else decision.decided_at[:7], 1)
             return self._tell(app, "assigned", key, {"first": first, "items": granted})
         return self._tell(app, "rejected", key, {"reasons": decision.outcome.reasons()})
 

@@ -19,7 +19,8 @@ def test_citizens_read_their_own_records_apply_and_ask_for_changes_nothing_else(
         "household.read", "application.read", "application.list", "decision.read", "payment.read",
         "certificate.read", "application.submit", "change_request.create", "change_request.read",
         "change_request.cancel",  # withdrawing their own report
-        "grievance.file", "grievance.read", "grievance.attach", "grievance.rate"}
+        "grievance.file", "grievance.read", "grievance.attach", "grievance.rate",
+        "appeal.file"}  # contesting their own rejection
     assert set(access.TABLE["citizen"].values()) == {access.Reach.SCOPE}
 
 
@@ -89,5 +90,7 @@ def test_an_action_granted_to_an_unknown_role_is_refused_at_import() -> None:
 
 
 def test_the_hotline_files_and_reads_grievances_only() -> None:
-    assert set(access.TABLE["hotline_operator"]) == {"grievance.file", "grievance.read", "grievance.attach"}
+    # an appeal is a grievance against a decision: the hotline files it for a caller, never re-assesses it
+    assert set(access.TABLE["hotline_operator"]) == {"grievance.file", "grievance.read", "grievance.attach",
+                                                     "appeal.file"}
     assert set(access.TABLE["hotline_operator"].values()) == {access.Reach.NATIONAL}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.domain.households import BankAccount, Household
-from chalicelib.domain.payroll import arrears_id
+from chalicelib.domain.payroll import BackPay, arrears_id, instruction_id
 from devstack import payroll_population as pop
 from tests.fakes import sealed
 from tests.payroll_fakes import FakeWorld, fake_world, run_until_sent
@@ -96,3 +96,50 @@ def test_same_number_compares_sealed_numbers_without_opening_them() -> None:
     assert same_number("8600123456780000", "8600123456780000")
     assert not same_number("8600123456789999", "8600123456780000")
     assert same_number(one, "8600123456780000") and not same_number(other, "8600123456780000")
+
+
+def test_an_assignment_granted_on_appeal_is_paid_the_months_it_missed_once() -> None:
+    # Given beneficiary 7's assignment was granted on appeal in November from October (the month the
+    # contested decision would have paid first), with a lump sum in its first month
+    world = fake_world(n=12)
+    (original,) = world.assignments.for_household(pop.household_id(7))
+    appealed = replace(original, first_month="2026-10", last_month="2027-09", lump_sum=500_000)
+    world.assignments.items[original.assignment_id] = appealed
+    world.repo.mark_back_pay(BackPay(appealed.assignment_id, "gr-appeal", "2026-11-20T10:00:00+05:00"))
+    # When December is paid
+    run_until_sent(world, DECEMBER)
+    # Then December carries October and November as arrears, October with the lump sum, beside December's own
+    lines = sorted(arrears_lines(world, DECEMBER), key=lambda i: i.line.arrears_of)
+    assert [(i.line.arrears_of, i.line.amount, i.line.lump_sum) for i in lines] == [
+        ("2026-10", appealed.monthly_amount + 500_000, 500_000), ("2026-11", appealed.monthly_amount, 0)]
+    assert all(i.instruction_id == arrears_id(appealed.beneficiary_person_id, appealed.programme, i.line.arrears_of)
+               for i in lines)
+    own = world.repo.items[instruction_id(appealed.beneficiary_person_id, appealed.programme, DECEMBER)]
+    assert own.line.amount == appealed.monthly_amount and not own.line.arrears_of
+    assert world.service.manifest(DECEMBER)["arrears"] == 2
+    # When January is paid (the mark stays)
+    run_until_sent(world, JANUARY)
+    # Then nothing is paid twice: October and November have their arrears, December its own payment
+    assert arrears_lines(world, JANUARY) == []
+    paid = [i for i in world.repo.items.values() if i.line.assignment_id == appealed.assignment_id]
+    assert sorted(i.line.arrears_of or i.line.month for i in paid) == ["2026-10", "2026-11", DECEMBER, JANUARY]
+
+
+def test_back_pay_waits_for_an_account_and_skips_the_dead() -> None:
+    world = fake_world(n=12)
+    marked = []
+    for k in (2, 4):
+        (a,) = world.assignments.for_household(pop.household_id(k))
+        world.assignments.items[a.assignment_id] = replace(a, first_month="2026-11", last_month="2027-10")
+        world.repo.mark_back_pay(BackPay(a.assignment_id, f"gr-{k}", "2026-11-20T10:00:00+05:00"))
+        marked.append(a)
+    # Given household 2 has no account on record and beneficiary 4 is reported dead
+    h2 = world.households.items[pop.household_id(2)]
+    world.households.items[h2.household_id] = replace(h2, bank_account=None)
+    dead = next(m for m in world.households.items[pop.household_id(4)].members
+                if m.person_id == marked[1].beneficiary_person_id)
+    world.deaths.pinfls.add(dead.pinfl)
+    # When December is frozen
+    world.service.freeze(DECEMBER)
+    # Then neither is paid November
+    assert world.service.manifest(DECEMBER)["arrears"] == 0

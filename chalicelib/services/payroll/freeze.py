@@ -115,7 +115,7 @@ class Freeze:
         found = ctx.directory.get_many(sorted({a.household_id for a, _ in due}))
         pending: list[tuple[PaymentLine, str]] = []
         for a, amount in due:
-            who = _beneficiary(found.get(a.household_id), a.beneficiary_person_id)
+            who = beneficiary(found.get(a.household_id), a.beneficiary_person_id)
             if who is None:  # nobody lost: listed in the manifest, paid once an account is on record
                 part["without_account"].append(a.assignment_id)
                 continue
@@ -228,7 +228,7 @@ def count_lines(part: dict[str, Any], lines: list[PaymentLine]) -> None:
         part["amount"] += line.amount
 
 
-def _beneficiary(household: Household | None, person_id: str) -> Beneficiary | None:
+def beneficiary(household: Household | None, person_id: str) -> Beneficiary | None:
     if household is None or household.bank_account is None:
         return None
     member = next((m for m in household.members if m.person_id == person_id), None)

@@ -8,6 +8,7 @@ from chalicelib.api import (
     applications,
     assessments,
     audit,
+    cases,
     change_requests,
     grievances,
     households,
@@ -26,6 +27,7 @@ app.register_blueprint(households.bp)
 app.register_blueprint(change_requests.bp)
 app.register_blueprint(grievances.bp)
 app.register_blueprint(appeals.bp)
+app.register_blueprint(cases.bp)
 app.register_blueprint(grievance_tasks.bp)
 app.register_blueprint(payroll.bp)
 app.register_blueprint(payroll_tasks.bp)

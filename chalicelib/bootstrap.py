@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.appeals import AppealService
     from chalicelib.services.applications import ApplicationService
     from chalicelib.services.audit import AuditService
+    from chalicelib.services.cases import CaseService
     from chalicelib.services.change_requests import ChangeRequestService
     from chalicelib.services.grievances import GrievanceService
     from chalicelib.services.households import HouseholdService
@@ -237,6 +238,15 @@ class Services:
         return GrievanceService(self.grievance_repository, self.household_repository, self.application_repository,
                                 S3DocumentStore(self.s3, self.settings.documents_bucket),
                                 self.notifications, self.clock, self.ids, self.settings)
+
+    @cached_property
+    def cases(self) -> CaseService:
+        from chalicelib.adapters.cases import DynamoCaseRepository
+        from chalicelib.services.cases import CaseService
+
+        return CaseService(DynamoCaseRepository(self.dynamodb, self.settings.registry_table),
+                           self.household_repository, self.application_repository, self.decision_repository,
+                           self.grievance_repository, self.assignment_repository, self.clock, self.ids, self.settings)
 
     @cached_property
     def appeals(self) -> AppealService:

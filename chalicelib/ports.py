@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from chalicelib.domain.applications import Application
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
+from chalicelib.domain.cases import Case
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.evidence import CollectedEvidence
@@ -165,6 +166,42 @@ class GrievanceRepository(Protocol):
     def counters(self, region_code: str) -> dict[str, int]:
         """The region's grievance counters (``grievances.counter_deltas``)."""
         ...
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """A mahalla's or a district's cases (one status, or all), oldest first."""
+
+    level: str  # mahalla | district
+    code: str
+    status: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    cursor: str | None
+
+
+class CaseRepository(Protocol):
+    def add(self, case: Case) -> None:
+        """Stores a new case and counts it; Conflict ``case_open`` if the household has an open case."""
+        ...
+
+    def get(self, case_id: str) -> Case | None: ...
+
+    def save(self, case: Case, before: Case) -> None:
+        """Stores ``case`` if the stored one is still ``before`` (its version), moving the counters; a
+        closed case frees its household for a new one. Conflict ``stale_version`` otherwise."""
+        ...
+
+    def for_household(self, household_id: str) -> list[Case]: ...
+
+    def list(self, query: CaseQuery) -> CasePage: ...
+
+    def counters(self, region_code: str) -> dict[str, int]: ...
 
 
 class ApplicationRepository(Protocol):

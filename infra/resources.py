@@ -29,6 +29,12 @@ grievance (an appeal is one)           HH#<household_id> /         the household
 grievance pointer                      GR#<grievance_id> / GR      find a grievance by id
 grievance counters                     STAT#GRIEVANCES / <region>  the ministry's statistics, moved in
                                                                    each grievance write's transaction
+social work case                       HH#<household_id> /         the household's cases; conditional
+                                       CASE#<case_id>              on ``version``
+case pointer                           CASE#<case_id> / CASE       find a case by id
+open case marker                       HH#<household_id> /         one open case per household
+                                       CASEOPEN                    (deleted when it closes)
+case counters                          STAT#CASES / <region>       cases, referrals, outcomes
 =====================================  ==========================  ==================================
 
 - ``change_requests_by_district`` (pk ``cr_district``, sort ``<status>#<submitted_at>#<request_id>``):
@@ -38,6 +44,8 @@ grievance counters                     STAT#GRIEVANCES / <region>  the ministry'
   ``<status>#<received_at>#<grievance_id>``): an area's grievances by status, oldest first;
   ``grievances_open_by_due`` (pk ``gr_open`` = the region, only while open; sort ``<due>#<id>``): the
   breach sweep and the overdue list. Sparse: only grievance items carry these.
+- ``cases_by_mahalla`` / ``cases_by_district`` (pk ``case_mahalla`` / ``case_district``, sort
+  ``<status>#<opened_at>#<case_id>``): a social worker's mahalla and a supervisor's district, by status.
 
 Applications table (``spsr-applications``):
 
@@ -156,13 +164,16 @@ CHANGE_REQUEST_INDEX = "change_requests_by_district"
 
 
 GRIEVANCE_INDEXES = ("grievances_by_district", "grievances_by_region", "grievances_open_by_due")
+CASE_INDEXES = ("cases_by_mahalla", "cases_by_district")
 
 
 def registry_table(name: str) -> dict[str, Any]:
     return _keyed_table(
-        name, ("cr_district", "cr_sk", "gr_district", "gr_region", "gr_sk", "gr_open", "gr_due"),
+        name, ("cr_district", "cr_sk", "gr_district", "gr_region", "gr_sk", "gr_open", "gr_due", "case_mahalla",
+               "case_district", "case_sk"),
         (_index(CHANGE_REQUEST_INDEX, "cr_district", "cr_sk"), _index(GRIEVANCE_INDEXES[0], "gr_district", "gr_sk"),
-         _index(GRIEVANCE_INDEXES[1], "gr_region", "gr_sk"), _index(GRIEVANCE_INDEXES[2], "gr_open", "gr_due")))
+         _index(GRIEVANCE_INDEXES[1], "gr_region", "gr_sk"), _index(GRIEVANCE_INDEXES[2], "gr_open", "gr_due"),
+         _index(CASE_INDEXES[0], "case_mahalla", "case_sk"), _index(CASE_INDEXES[1], "case_district", "case_sk")))
 
 
 def applications_table(name: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.domain.applications import AppealRef, Application, DocumentRef, StatusChange
+from chalicelib.domain.cases import Case, CaseEvent, CaseNote, NeedsAssessment, PlanAction, Referral
 from chalicelib.domain.change_requests import (
     AddressChange,
     ChangeRequest,
@@ -226,3 +227,24 @@ def grievance_from(d: dict[str, Any]) -> Grievance:
         region_due=d.get("region_due"), rating=d.get("rating"),
         attachments=tuple(Attachment(**a) for a in d.get("attachments", [])),
         history=tuple(GrievanceEvent(**e) for e in d.get("history", [])), version=int(d["version"]))
+
+
+def case_to(c: Case) -> dict[str, Any]:
+    out: dict[str, Any] = as_plain(c)
+    return out
+
+
+def case_from(d: dict[str, Any]) -> Case:
+    a = d.get("assessment")
+    return Case(
+        case_id=d["case_id"], household_id=d["household_id"], region_code=d["region_code"],
+        district_code=d["district_code"], mahalla_code=d["mahalla_code"], origin=d["origin"],
+        origin_ref=d.get("origin_ref"), worker_id=d["worker_id"], status=d["status"], opened_at=d["opened_at"],
+        opened_by=d["opened_by"], opened_role=d["opened_role"], review_on=d["review_on"],
+        assessment=NeedsAssessment({k: int(v) for k, v in a["levels"].items()}, a["summary"], a["assessed_on"],
+                                   a["assessed_by"]) if a else None,
+        plan=tuple(PlanAction(x["action"], x["due_on"], bool(x.get("done"))) for x in d.get("plan", [])),
+        referrals=tuple(Referral(**r) for r in d.get("referrals", [])),
+        notes=tuple(CaseNote(**{**n, "confidential": bool(n.get("confidential"))}) for n in d.get("notes", [])),
+        outcome=d.get("outcome"), closed_on=d.get("closed_on"),
+        history=tuple(CaseEvent(**e) for e in d.get("history", [])), version=int(d["version"]))

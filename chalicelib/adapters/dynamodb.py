@@ -63,6 +63,24 @@ def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
+def counter_updates(table: str, pk: str, sk: str, deltas: dict[str, int]) -> list[dict[str, Any]]:
+    """The transaction item that adds ``deltas`` to the counters of item ``pk / sk`` (none when nothing moves)."""
+    if not deltas:
+        return []
+    names = {f"#c{i}": name for i, name in enumerate(sorted(deltas))}
+    values = {f":c{i}": deltas[name] for i, name in enumerate(sorted(deltas))}
+    return [{"Update": {
+        "TableName": table, "Key": to_item({"pk": pk, "sk": sk}),
+        "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}}]
+
+
+def read_counters(client: Any, table: str, pk: str, sk: str) -> dict[str, int]:
+    out = client.get_item(TableName=table, ConsistentRead=True, Key=to_item({"pk": pk, "sk": sk}))
+    item = from_item(out.get("Item", {}))
+    return {k: int(v) for k, v in item.items() if k not in ("pk", "sk")}
+
+
 def query_prefix(client: Any, table: str, pk: str, prefix: str) -> Iterator[dict[str, Any]]:
     """The items of one partition whose sort key starts with ``prefix``, in key order (consistent reads)."""
     return query_items(client, TableName=table, ConsistentRead=True,

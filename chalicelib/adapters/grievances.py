@@ -30,9 +30,11 @@ from chalicelib.adapters.dynamodb import (
     _decode_cursor,
     _encode_cursor,
     _is_condition_failure,
+    counter_updates,
     from_item,
     query_items,
     query_prefix,
+    read_counters,
     to_item,
 )
 from chalicelib.domain.errors import Conflict
@@ -58,14 +60,7 @@ class DynamoGrievanceRepository:
         return to_item({"pk": f"HH#{g.household_id}", "sk": f"GR#{g.grievance_id}", **codec.grievance_to(g), **keys})
 
     def _count(self, region_code: str, deltas: dict[str, int]) -> list[dict[str, Any]]:
-        if not deltas:
-            return []
-        names = {f"#c{i}": name for i, name in enumerate(sorted(deltas))}
-        values = {f":c{i}": deltas[name] for i, name in enumerate(sorted(deltas))}
-        return [{"Update": {
-            "TableName": self._table, "Key": to_item({"pk": COUNTERS_PK, "sk": region_code}),
-            "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}}]
+        return counter_updates(self._table, COUNTERS_PK, region_code, deltas)
 
     def add(self, grievance: Grievance) -> None:
         pointer = to_item({"pk": f"GR#{grievance.grievance_id}", "sk": "GR", "household_id": grievance.household_id})
@@ -139,7 +134,4 @@ class DynamoGrievanceRepository:
             yield codec.grievance_from(item)
 
     def counters(self, region_code: str) -> dict[str, int]:
-        out = self._db.get_item(TableName=self._table, ConsistentRead=True,
-                                Key=to_item({"pk": COUNTERS_PK, "sk": region_code}))
-        item = from_item(out.get("Item", {}))
-        return {k: int(v) for k, v in item.items() if k not in ("pk", "sk")}
+        return read_counters(self._db, self._table, COUNTERS_PK, region_code)

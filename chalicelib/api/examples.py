@@ -4,6 +4,7 @@ The people are synthetic: their PINFLs are well formed but belong to nobody, and
 Nihol MFY in Uchtepa district of Tashkent city (``make token ROLE=mahalla_worker SCOPE=1726262010``).
 """
 
+from datetime import date, timedelta
 from typing import Any
 
 EXAMPLE_MAHALLA = "1726262010"
@@ -120,3 +121,27 @@ GRIEVANCE_RESOLVE: dict[str, Any] = {"outcome": "paid", "answer": "The payment w
 GRIEVANCE_REJECT: dict[str, Any] = {"outcome": "unfounded", "answer": "The payment was credited on 5 November."}
 GRIEVANCE_RATING: dict[str, Any] = {"rating": 4}
 ATTACHMENT_UPLOAD: dict[str, Any] = {"content_type": "image/jpeg", "size_bytes": 180224}
+
+
+def _in_days(n: int) -> str:
+    """A date ``n`` days from today: the case examples' dates must lie ahead to be accepted when posted."""
+    return (date.today() + timedelta(days=n)).isoformat()
+
+
+CASE: dict[str, Any] = {
+    "household_id": "hh-00000000000000000000000000",
+    "origin": {"kind": "worker"},
+}
+CASE_ASSESSMENT: dict[str, Any] = {
+    "needs": {"income": 3, "health": 1, "housing": 2, "education": 0, "employment": 3, "disability": 0,
+              "protection": 0},
+    "summary": "Head out of work since the factory closed; two rooms for six people.",
+    "plan": [{"action": "Register the head with the employment centre", "due_on": _in_days(14)}],
+    "review_on": _in_days(60),
+}
+REFERRAL: dict[str, Any] = {"service": "employment_services"}
+REFERRAL_ANSWER: dict[str, Any] = {"status": "accepted", "note": "Interview on Monday; vocational course offered."}
+CASE_NOTE: dict[str, Any] = {"kind": "visit", "text": "Home visit: the family agreed to the plan.",
+                             "confidential": False}
+CASE_REVIEW: dict[str, Any] = {"next_review": _in_days(90)}
+CASE_CLOSE: dict[str, Any] = {"outcome": "improved"}

@@ -80,6 +80,8 @@ PATH_PATTERNS = {
     "request_id": identifiers.CHANGE_REQUEST_ID,
     "grievance_id": identifiers.GRIEVANCE_ID,
     "reference": identifiers.GRIEVANCE_REFERENCE,
+    "case_id": identifiers.CASE_ID,
+    "referral_id": identifiers.REFERRAL_ID,
     "month": identifiers.MONTH,
     "district_code": identifiers.DISTRICT_CODE,
 }

@@ -622,3 +622,98 @@ class GrievanceStatisticsOut(Out):
     share_answered_in_time: float | None
     appeals: AppealCounts
     ratings: dict[str, int]
+
+
+# ------------------------------------------------------------------ social work cases
+
+
+class NeedsAssessmentOut(Out):
+    levels: dict[str, int] = Field(description="area -> 0 (no need) to 3 (urgent)")
+    summary: str
+    assessed_on: str
+    assessed_by: str
+    priorities: list[str] = Field(description="the areas rated 2 or 3, most urgent first")
+
+
+class PlanActionOut(Out):
+    action: str
+    due_on: str
+    done: bool
+
+
+class ReferralOut(Out):
+    referral_id: str
+    service: str
+    provider: str
+    status: Literal["sent", "accepted", "declined", "completed"]
+    sent_on: str
+    sent_by: str
+    answered_on: str | None
+    answer_note: str | None
+
+
+class CaseNoteOut(Out):
+    note_id: str
+    kind: Literal["visit", "note"]
+    on: str
+    by: str
+    text: str
+    confidential: bool
+
+
+class CaseEventOut(Out):
+    event: str
+    at: str
+    actor_id: str
+    actor_role: str
+    code: str | None
+
+
+class CaseOut(Out):
+    case_id: str
+    household_id: str
+    region_code: str
+    district_code: str
+    mahalla_code: str
+    origin: str
+    origin_ref: str | None
+    worker_id: str = Field(description="the case's social worker ('' until one takes it)")
+    status: Literal["open", "active", "closed"]
+    opened_at: str
+    opened_by: str
+    opened_role: str
+    review_on: str
+    review_due: bool = Field(description="open and its review date reached")
+    assessment: NeedsAssessmentOut | None
+    plan: list[PlanActionOut]
+    referrals: list[ReferralOut]
+    notes: list[CaseNoteOut] = Field(description="confidential ones only for the case's worker and supervisors")
+    outcome: str | None
+    closed_on: str | None
+    history: list[CaseEventOut]
+    version: int
+
+
+class CasesOut(Out):
+    items: list[CaseOut]
+    next_cursor: str | None
+
+
+class CaseStatisticsRow(Out):
+    region_code: str
+    status: str
+    cases: int
+
+
+class ReferralCount(Out):
+    service: str
+    status: str
+    referrals: int
+
+
+class CaseStatisticsOut(Out):
+    rows: list[CaseStatisticsRow]
+    open: int = Field(description="cases open or active")
+    by_origin: dict[str, int]
+    referrals: list[ReferralCount]
+    outcomes: dict[str, int]

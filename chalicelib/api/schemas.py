@@ -22,8 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain import cases, grievances
 from chalicelib.domain import change_requests as cr
-from chalicelib.domain import grievances
 from chalicelib.domain.applications import CHANNELS, DOCUMENT_KINDS, PROGRAMMES
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.evidence import IncomeFact, PersonFacts
@@ -627,3 +627,82 @@ class ReassessIn(Strict):
     are taken as corrected from the document uploaded to the application (the manual evidence rules apply)."""
 
     evidence: ManualEvidenceIn | None = None
+
+
+# ------------------------------------------------------------------ social work cases
+
+CaseOrigin = Literal["worker", "rejected_idle_member", "grievance", "disability_allowance", "death_in_family"]
+ReferralService = Literal["health_care", "housing_subsidy", "education", "employment_services", "rehabilitation",
+                      "psychosocial_support"]
+CaseOutcome = Literal["needs_met", "improved", "referred_elsewhere", "family_declined", "family_moved", "no_contact"]
+NeedLevel = Annotated[int, Field(ge=0, le=3), Integral]
+assert set(CaseOrigin.__args__) == set(cases.ORIGINS)  # type: ignore[attr-defined]
+assert set(ReferralService.__args__) == set(cases.SERVICES)  # type: ignore[attr-defined]
+assert set(CaseOutcome.__args__) == set(cases.OUTCOMES)  # type: ignore[attr-defined]
+_SUBJECT = r"^[A-Za-z0-9@._:-]+$"
+
+
+class CaseOriginIn(Strict):
+    kind: CaseOrigin
+    ref: str | None = Field(default=None, max_length=80, pattern=r"^[A-Za-z0-9:_-]+$",
+                            description="the application, grievance or assignment that refers the family")
+
+
+class CaseOpenIn(Strict):
+    household_id: Annotated[str, Field(pattern=HOUSEHOLD_ID, max_length=67)]
+    origin: CaseOriginIn
+    worker_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=_SUBJECT,
+                                  description="the social worker who takes it (by default the social worker opening "
+                                              "it; opened by referral, the first to act on it)")
+    review_on: date | None = Field(default=None, description="the first review (by default in 90 days)")
+
+
+class NeedsIn(Strict):
+    income: NeedLevel
+    health: NeedLevel
+    housing: NeedLevel
+    education: NeedLevel
+    employment: NeedLevel
+    disability: NeedLevel
+    protection: NeedLevel
+
+
+assert set(NeedsIn.model_fields) == set(cases.NEED_AREAS)
+
+
+class PlanActionIn(Strict):
+    action: str = Field(min_length=3, max_length=500)
+    due_on: date
+
+
+class CaseAssessmentIn(Strict):
+    """The structured needs assessment (each area 0 = no need to 3 = urgent) and the plan of actions."""
+
+    needs: NeedsIn
+    summary: str = Field(min_length=3, max_length=4000, description="the worker's account (free text, never logged)")
+    plan: list[PlanActionIn] = Field(default_factory=list, max_length=30)
+    review_on: date | None = None
+
+
+class ReferralIn(Strict):
+    service: ReferralService
+
+
+class ReferralAnswerIn(Strict):
+    status: Literal["accepted", "declined", "completed"]
+    note: str | None = Field(default=None, max_length=2000, description="the provider's answer (free text)")
+
+
+class CaseNoteIn(Strict):
+    kind: Literal["visit", "note"]
+    on: date | None = Field(default=None, description="the visit's date (by default today)")
+    text: str = Field(min_length=1, max_length=4000)
+    confidential: bool = Field(default=False, description="shown to the case's worker and the supervisors only")
+
+
+class CaseReviewIn(Strict):
+    next_review: date
+
+
+class CaseCloseIn(Strict):
+    outcome: CaseOutcome

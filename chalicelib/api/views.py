@@ -14,6 +14,7 @@ from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.grievances import Grievance
 from chalicelib.domain.households import ChangeRecord, Household, as_plain, mask_number
+from chalicelib.services.cases import CaseView
 
 
 def household_view(h: Household) -> dict[str, Any]:
@@ -68,4 +69,15 @@ def grievance_view(g: Grievance, today: date, changed: WhatChanged | None = None
     out["handler_role"] = g.handler_role
     out["overdue"] = grievances.overdue(g, today)
     out["attachments"] = [{k: v for k, v in a.items() if k != "s3_key"} for a in out["attachments"]]
+    return out
+
+
+def case_view(view: CaseView, today: date) -> dict[str, Any]:
+    """A case with the notes its reader may see."""
+    c = view.case
+    out: dict[str, Any] = codec.case_to(c)
+    out["notes"] = [as_plain(n) for n in view.notes]
+    out["review_due"] = c.review_due(today)
+    if c.assessment is not None:
+        out["assessment"]["priorities"] = list(c.assessment.priorities)
     return out

@@ -45,6 +45,8 @@ ROLES = (
     "citizen",
     "payroll_officer",
     "hotline_operator",
+    "social_worker",
+    "supervisor",
 )
 
 # The level of the address hierarchy each role's scope code names.
@@ -58,6 +60,8 @@ SCOPE_LEVEL = {
     "citizen": "household",
     "payroll_officer": "national",
     "hotline_operator": "national",
+    "social_worker": "mahalla",  # community social work: the cases of one mahalla
+    "supervisor": "district",  # oversees the district's social workers and their cases
 }
 
 # Roles that never see registry records (households, applications, decisions): the analysts see
@@ -104,6 +108,9 @@ _CITIZEN = {"citizen": S}  # their own household only
 _HOTLINE = {"hotline_operator": N}
 # Who works a grievance: the district's officers (as its category routes it), then the region.
 _GRIEVANCE_HANDLERS = {"pension_fund_officer": S, "district_admin": S, "region_admin": S}
+
+# Community social work: the mahalla's social workers and the district's supervisors.
+_SOCIAL_WORK = {"social_worker": S, "supervisor": S}
 
 ACTIONS: tuple[Action, ...] = (
     HOUSEHOLD_READ := Action("household.read", Kind.RECORD, "read a household with its members",
@@ -171,6 +178,16 @@ ACTIONS: tuple[Action, ...] = (
                               "(evidence.manual applies)", _GRIEVANCE_HANDLERS),
     GRIEVANCE_RATE := Action("grievance.rate", Kind.RECORD, "rate how a closed grievance was handled (the family)",
                              _CITIZEN),
+    CASE_OPEN := Action("case.open", Kind.RECORD,
+                        "open a social work case for a household (a social worker, or by referral from the "
+                        "caseworkers)", {**_SOCIAL_WORK, **_WRITERS}),
+    CASE_READ := Action("case.read", Kind.RECORD,
+                        "read a case (its confidential notes: the case's worker and the supervisors only)",
+                        _SOCIAL_WORK),
+    CASE_LIST := Action("case.list", Kind.AREA, "list a mahalla's or a district's cases", _SOCIAL_WORK),
+    CASE_WORK := Action("case.work", Kind.RECORD,
+                        "assess needs, plan, refer, record the provider's answer, visits and notes, review, close",
+                        _SOCIAL_WORK),
     STATISTICS_READ := Action("statistics.read", Kind.VIEW,
                               "application, grievance, appeal and case counts (no personal data)",
                               {"district_admin": R, "region_admin": S, "ministry_analyst": N, "auditor": N},

@@ -31,6 +31,8 @@ PERSON_ID = r"^[a-z]{1,8}-[0-9a-z-]{1,64}$"
 CHANGE_REQUEST_ID = r"^cr-[0-9a-z-]{1,64}$"
 GRIEVANCE_ID = r"^gr-[0-9a-z-]{1,64}$"
 GRIEVANCE_REFERENCE = r"^[Gg][0-9A-Za-z]{1,9}$"
+CASE_ID = r"^case-[0-9a-z-]{1,64}$"
+REFERRAL_ID = r"^ref-[0-9a-z-]{1,64}$"
 
 # The scope claim each level of access carries: national roles carry none.
 SCOPE_FORMATS = {"region": REGION_CODE, "district": DISTRICT_CODE, "mahalla": MAHALLA_CODE,

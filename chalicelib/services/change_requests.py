@@ -38,6 +38,7 @@ from chalicelib.ports import (
     SmsPort,
 )
 from chalicelib.services.intake import check_address
+from chalicelib.services.reach import household_in_reach
 
 logger = Logger(service="spsr-change-requests")
 
@@ -69,11 +70,7 @@ class ChangeRequestService:
 
     # -- reading ---------------------------------------------------------------------------------
     def _household(self, principal: Principal, household_id: str, action: Action) -> Household:
-        household = self._households.get(household_id)
-        if household is None:
-            raise NotFound("household not found", field="household_id")
-        authorize(principal, action, Target.of_record(household.address, household.household_id), "household")
-        return household
+        return household_in_reach(self._households, principal, household_id, action)
 
     def _request(self, principal: Principal, request_id: str,
                  action: Action = access.CHANGE_REQUEST_READ) -> tuple[ChangeRequest, Household]:

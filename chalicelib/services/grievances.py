@@ -36,6 +36,7 @@ from chalicelib.ports import (
     SmsPort,
     UploadTicket,
 )
+from chalicelib.services.reach import counters_in_reach, household_in_reach
 from chalicelib.services.uploads import check_upload
 
 logger = Logger(service="spsr-grievances")
@@ -72,12 +73,7 @@ class GrievanceService:
 
     # -- reading -------------------------------------------------------------------------------
     def household(self, principal: Principal, household_id: str, action: Action) -> Household:
-        household = self._households.get(household_id)
-        if household is None:
-            raise NotFound("household not found", field="household_id")
-        authorize(principal, action, Target.of_record(household.address, household.household_id), "household",
-                  field="household_id")
-        return household
+        return household_in_reach(self._households, principal, household_id, action, field="household_id")
 
     def _grievance(self, principal: Principal, grievance_id: str, action: Action) -> Grievance:
         g = self._grievances.get(grievance_id)
@@ -302,20 +298,10 @@ class GrievanceService:
     def statistics(self, principal: Principal) -> dict[str, Any]:
         """Counts by region, category and status; median days to an answer; the share answered in time;
         appeals by outcome and ground. No personal data: counters only."""
-        authorize(principal, access.STATISTICS_READ)
-        rows: list[dict[str, Any]] = []
-        total: dict[str, int] = {}
-        for region in geography.regions():
-            if not access.permits(principal, access.STATISTICS_READ, Target.area("region", region.code)):
-                continue
-            counters = self._grievances.counters(region.code)
-            for name, n in counters.items():
-                total[name] = total.get(name, 0) + n
-            for name, n in sorted(counters.items()):
-                if name.startswith("status#") and n:
-                    _, category, status = name.split("#")
-                    rows.append({"region_code": region.code, "category": category, "status": status,
-                                 "grievances": n})
+        by_region, total = counters_in_reach(principal, self._grievances.counters)
+        rows = [{"region_code": region, "category": name.split("#")[1], "status": name.split("#")[2], "grievances": n}
+                for region, counters in by_region.items()
+                for name, n in sorted(counters.items()) if name.startswith("status#") and n]
         closed = total.get("closed", 0)
         appeals = {k.removeprefix("appeal#"): v for k, v in sorted(total.items())
                    if k.startswith("appeal#") and k.count("#") == 2 and v}

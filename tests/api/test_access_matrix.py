@@ -51,7 +51,7 @@ IN_SCOPE = {"mahalla": examples.EXAMPLE_MAHALLA, "district": "1726262", "region"
 OUT_OF_SCOPE = {"mahalla": "1726262017", "district": "1726264", "region": "1703"}
 OTHER_MAHALLA = "1703401010"  # the second family's, in Andijon
 PATH_PARAMS = {"household_id", "application_id", "person_id", "month", "district_code", "request_id", "grievance_id",
-               "reference"}
+               "reference", "case_id", "referral_id"}
 
 
 @dataclass
@@ -64,12 +64,14 @@ class World:
     request_id: str  # a pending change request of the family, reported by a caseworker of another subject
     grievance_id: str  # a grievance of the family about a payment (routed to the pension fund officers)
     reference: str  # its SMS reference
+    case_id: str  # the family's social work case, with a referral
+    referral_id: str
 
     def path_values(self) -> dict[str, str]:  # one value for each of PATH_PARAMS
         return {"household_id": self.household_id, "application_id": self.application_id,
                 "person_id": self.person_ids[1], "month": MONTH, "district_code": IN_SCOPE["district"],
                 "request_id": self.request_id, "grievance_id": self.grievance_id,
-                "reference": self.reference}
+                "reference": self.reference, "case_id": self.case_id, "referral_id": self.referral_id}
 
     def scope(self, role: str, inside: bool) -> str:
         level = access.SCOPE_LEVEL[role]
@@ -129,6 +131,15 @@ def _seed(settings: Settings) -> World:
         grievance = client.http.post("/grievances", body=json.dumps(dict(examples.GRIEVANCE, household_id=hid)),
                                      headers=_headers("hotline_operator", ""))
         assert grievance.status_code == 201, grievance.body
+        social = _headers("social_worker", IN_SCOPE["mahalla"])
+        case = client.http.post("/cases", body=json.dumps(dict(examples.CASE, household_id=hid)), headers=social)
+        assert case.status_code == 201, case.body
+        case_id = case.json_body["case_id"]
+        assessed = client.http.post(f"/cases/{case_id}/assessment", body=json.dumps(examples.CASE_ASSESSMENT),
+                                    headers=social)
+        assert assessed.status_code == 200, assessed.body
+        referred = client.http.post(f"/cases/{case_id}/referrals", body=json.dumps(examples.REFERRAL), headers=social)
+        assert referred.status_code == 201, referred.body
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     outcome = Outcome(period=MONTH, per_capita_income=900_000, threshold=669_000, programmes={
         "child_allowance": ProgrammeResult(False, 0, 0, 0, ("income_above_threshold",))})
@@ -141,7 +152,8 @@ def _seed(settings: Settings) -> World:
         month=MONTH, execution_name=execution_name(MONTH), status="awaiting_approval", districts=districts))
     return World(settings, hid, app_id, tuple(m["person_id"] for m in household["members"]),
                  other_created.json_body["household_id"], reported.json_body["request_id"],
-                 grievance.json_body["grievance_id"], grievance.json_body["reference"])
+                 grievance.json_body["grievance_id"], grievance.json_body["reference"], case_id,
+                 referred.json_body["referrals"][0]["referral_id"])
 
 
 def _headers(role: str, scope: str) -> dict[str, str]:

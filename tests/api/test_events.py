@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ def _fill(text: str, ids: dict[str, str]) -> str:
 
     for name, value in ids.items():  # first: a citizen's token names its household
         text = text.replace("${" + name + "}", value)
+    text = re.sub(r"\$\{DATE:\+([0-9]+)\}", lambda m: (date.today() + timedelta(days=int(m.group(1)))).isoformat(),
+                  text)
     return re.sub(r"\$\{TOKEN:([a-z_]+:?[0-9a-z-]*)\}", token, text)
 
 
@@ -61,6 +64,10 @@ def test_every_api_event_replays_with_its_expected_status() -> None:
         if path.name.endswith("file_grievance.json"):
             ids["GRIEVANCE_ID"] = body["grievance_id"]
             ids["GRIEVANCE_REFERENCE"] = body["reference"]
+        if path.name.endswith("open_case.json"):
+            ids["CASE_ID"] = body["case_id"]
+        if path.name.endswith("refer_case.json"):
+            ids["REFERRAL_ID"] = body["referrals"][0]["referral_id"]
         if path.name.endswith("request_document_upload.json"):
             ids["DOCUMENT_ID"] = body["document_id"]
     assert "${" not in json.dumps(ids)

@@ -6,7 +6,10 @@ applied to the evidence the agencies hold, then pays the month after the decisio
 auto-approval, pain.001 files to the local bank, its pain.002 answers and signed camt.054 callbacks
 to the API) and prints a JSON summary with the reconciliation, also written to
 ``demo-out/summary.json``; the month's files are left under ``demo-out/payroll/``. A small error
-rate on one agency shows the retries at work.
+rate on one agency shows the retries at work. After the decisions (``aftercare.py``): grievances are
+worked through, families rejected on income appeal (some upheld on corrected income, some denied),
+families rejected with an idle member are referred to social workers, and the next month's payroll
+pays the upheld appeals' missed month as arrears.
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ import logging
 import statistics
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoDeci
 from chalicelib.domain import months
 from chalicelib.domain.applications import Application
 from chalicelib.services.assessment import assess
+from devstack import aftercare
 from devstack.applications import applicants, application_payload
 from devstack.payroll_demo import run_month
 from devstack.population import SynthHousehold, evidence_for
@@ -65,32 +67,37 @@ def main(argv: list[str] | None = None) -> int:
         print("waiting for the decisions ...", file=sys.stderr, flush=True)
         applications = _wait_for_decisions(stack, [a for a, _ in submitted], args.timeout)
         summary = _summary(stack, submitted, applications, time.perf_counter() - started)
+        decided = _decided(stack, submitted, applications)
+        print("filing grievances and appeals ...", file=sys.stderr, flush=True)
+        care = aftercare.before_payroll(stack, decided)
         # The month after the decisions: payroll, approval (auto), bank files, answers and callbacks.
         month = months.add(months.of(date.today()), 1)
+        callbacks = f"{stack.api_url}/bank/callbacks"
         print(f"paying {month} ...", file=sys.stderr, flush=True)
-        summary["payroll"] = run_month(stack, month, args.out, callback_url=f"{stack.api_url}/bank/callbacks")
+        summary["payroll"] = run_month(stack, month, args.out, callback_url=callbacks)
+        # The appeals are answered after that month was frozen: an upheld one is owed it, paid next month.
+        print("re-assessing the appeals, opening cases ...", file=sys.stderr, flush=True)
+        aftercare.reassess_appeals(stack, care, {a: h for a, h in submitted})
+        care.cases = aftercare.open_cases(stack, decided)
+        print(f"paying {months.add(month, 1)} with the arrears ...", file=sys.stderr, flush=True)
+        summary["payroll_next_month"] = run_month(stack, months.add(month, 1), args.out, callback_url=callbacks)
+        summary["after_the_decision"] = aftercare.figures(stack, care)
+        summary["after_the_decision"]["appeals"]["arrears_paid"] = summary["payroll_next_month"]["arrears"]
         summary["stack"]["wall_seconds"] = round(time.perf_counter() - started, 1)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2, ensure_ascii=False))
+    appeals = summary["after_the_decision"]["appeals"]
     ok = (summary["applications"]["undecided"] == 0 and not summary["verification"]["mismatches"]
-          and summary["payroll"]["settled"])
+          and summary["payroll"]["settled"] and summary["payroll_next_month"]["settled"]
+          and appeals["unanswered"] == 0)
     return 0 if ok else 1
 
 
 def quiet_logs() -> None:
     """The summary is the demo's output: the services' per-request logs stay at warnings."""
-    for name in ("spsr-api", "spsr-workflow", "spsr-notifications", "spsr-intake"):
+    for name in ("spsr-api", "spsr-workflow", "spsr-notifications", "spsr-intake", "spsr-grievances",
+                 "spsr-appeals", "spsr-cases"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _post(stack: EmbeddedStack, path: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(stack.api_url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 def _submit_all(stack: EmbeddedStack, families: list[SynthHousehold]) -> list[tuple[str, SynthHousehold]]:
@@ -99,8 +106,8 @@ def _submit_all(stack: EmbeddedStack, families: list[SynthHousehold]) -> list[tu
     def submit(h: SynthHousehold) -> tuple[str, SynthHousehold]:
         if h.mahalla_code not in tokens:
             tokens[h.mahalla_code] = issue("mahalla_worker", h.mahalla_code)
-        status, body = _post(stack, "/applications", tokens[h.mahalla_code],
-                             application_payload(h, stack.reference_month))
+        status, body = aftercare.call(stack, "POST", "/applications", tokens[h.mahalla_code],
+                                      application_payload(h, stack.reference_month))
         if status != 201:
             raise RuntimeError(f"household {h.household_id}: {status} {body.get('error', {}).get('code')}")
         return body["application_id"], h
@@ -131,6 +138,19 @@ def _wait_for_decisions(stack: EmbeddedStack, ids: list[str], timeout: float) ->
             if app is not None:
                 done[app_id] = app
     return done
+
+
+def _decided(stack: EmbeddedStack, submitted: list[tuple[str, SynthHousehold]],
+             apps: dict[str, Application]) -> list[tuple[str, SynthHousehold, str, list[str]]]:
+    """Each decided application with its family, status and the reasons of its decision."""
+    decisions = DynamoDecisionRepository(stack.client("dynamodb"), stack.settings().applications_table)
+    out = []
+    for app_id, h in submitted:
+        app = apps.get(app_id)
+        stored = decisions.latest(app_id) if app and app.status in ("assigned", "rejected") else None
+        if app is not None and stored is not None:
+            out.append((app_id, h, app.status, stored.outcome.reasons()))
+    return out
 
 
 def _scan(stack: EmbeddedStack, prefix: str) -> list[dict[str, Any]]:

@@ -76,6 +76,11 @@ def install(app: Chalice) -> None:
         LambdaSimpleBackend.invoke = _bridged_invoke  # type: ignore[method-assign]
 
 
+def installed() -> bool:
+    """Whether moto's Lambda invocations are routed to an app now (one run may leave another's bridge)."""
+    return LambdaSimpleBackend.invoke is _bridged_invoke
+
+
 def uninstall() -> None:
     with _lock:
         _handlers.clear()

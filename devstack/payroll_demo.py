@@ -26,6 +26,7 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoAssignmentRepository, DynamoHouseholdRepository
 from chalicelib.domain.households import ChangeRecord
+from chalicelib.services.payroll import layout
 from devstack import lambda_bridge
 from devstack import payroll_population as pop
 from devstack.bank.server import BankServer, post
@@ -58,6 +59,7 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
     out = Path(out_dir)
     if synthetic_beneficiaries:
         seed_beneficiaries(stack, synthetic_beneficiaries, month, synthetic_districts)
+    bridged = False
     bank = BankServer(BankSimulator(reject_rate=reject_rate, return_rate=return_rate)).start()
     ifms = IfmsServer().start()
     saved = dict(os.environ)
@@ -65,6 +67,7 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
         settings = stack.settings()
         queue_url = stack.client("sqs").create_queue(QueueName=QUEUE)["QueueUrl"]
         sfn = stack.client("stepfunctions")
+        bridged = lambda_bridge.installed()  # the stack's application workflows keep theirs afterwards
         lambda_bridge.install(app)
         arn = lambda_bridge.deploy_state_machine(sfn, "spsr-local-payroll", ASL, app, {
             "PayrollBucket": settings.payroll_bucket, "PayrollApprovalQueueUrl": queue_url})
@@ -99,14 +102,18 @@ def run_month(stack: EmbeddedStack, month: str, out_dir: str | Path, *, syntheti
         books = svc.reconcile(month)
         summary = svc.summary_for_system(month)
         _export(stack, settings.payroll_bucket, month, out, bank.simulator)
+        manifest = svc.manifest(month)
+        arrears = svc.ctx.get_json(layout.arrears_part(month)) or {}
         return {"month": month, "execution": run.execution_name, "callbacks": statuses, "settled": books["settled"],
                 "totals": summary["totals"], "districts": len(summary["districts"]),
+                "arrears": {"lines": manifest["arrears"], "amount": arrears.get("amount", 0)},
                 "returned_to_local_budget": {d: v["returned_to_local_budget"]
                                              for d, v in summary["districts"].items()
                                              if v["returned_to_local_budget"]},
                 "files": str(out / "payroll" / month)}
     finally:
-        lambda_bridge.uninstall()
+        if not bridged:
+            lambda_bridge.uninstall()
         bank.stop()
         ifms.stop()
         os.environ.clear()

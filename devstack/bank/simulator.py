@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -46,10 +47,13 @@ class BankSimulator:
     received: list[bytes] = field(default_factory=list)
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # A bank's message ids never repeat: each simulator (one per local payroll month) numbers within its own
+    # session, so the registry does not take a later month's messages for replays of an earlier one's.
+    _session: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def _next_id(self, kind: str) -> str:
         self._seq += 1
-        return f"{self.bank_id}-{kind}-{self._seq:06d}"
+        return f"{self.bank_id}-{kind}-{self._session}-{self._seq:06d}"
 
     def _now(self) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.clock()))

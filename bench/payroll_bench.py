@@ -141,7 +141,7 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
             untimed(prefetch, shard)
             units.run("freeze shard", f"shard {shard}", svc.freeze_shard, MONTH, shard)
         assignments.cache = households.cache = None
-        return units.run("seal manifest", "month", svc.seal_manifest, MONTH)  # type: ignore[no-any-return]
+        return units.run("seal manifest", "month", svc.seal_manifest, MONTH)
 
     def instruct() -> int:
         return sum(units.run("instructions of a part", key.rsplit("/", 1)[-1], svc.write_instructions, key)["written"]
@@ -155,7 +155,7 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
     def write_files() -> dict[str, Any]:
         for district in svc.run(AUDITOR, MONTH)["districts"]:
             units.run("pain.001 of a district", district, svc.write_district_files, MONTH, district)
-        return units.run("file manifest", "month", svc.seal_files, MONTH)  # type: ignore[no-any-return]
+        return units.run("file manifest", "month", svc.seal_files, MONTH)
 
     total_started, total_cpu_started = time.perf_counter(), time.process_time()
     frozen = timed("freeze (manifest)", freeze)

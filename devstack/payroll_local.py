@@ -5,16 +5,14 @@ only if its id is new (INSERT OR IGNORE on a unique index), moved only from the 
 (UPDATE ... WHERE status = ?), and a month is read in district order. Holding two million
 instructions costs disk, not memory.
 
-Rows are clustered by (month, district, arrival): each insert appends to its district's last page,
-so two million inserts touch a few hundred hot pages instead of the whole table; a district is
-sorted by id when read (one district in memory at a time).
+Rows are appended in arrival order (a rowid table): the unique id index and a (month, district)
+index are the only B-trees an insert walks, both small enough for the page cache; a district is
+sorted by id when read. Lines are stored as ``domain.payroll`` line text.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -23,24 +21,30 @@ from pathlib import Path
 
 from chalicelib.adapters.payroll import RUN_SHARDS
 from chalicelib.adapters.payroll import _shard as instruction_shard
-from chalicelib.domain.payroll import LINE_FIELDS, Instruction, PaymentLine, PayrollRun
+from chalicelib.domain.payroll import (
+    LINES_HEADER,
+    BackPay,
+    Instruction,
+    PaymentLine,
+    PayrollRun,
+    lines_from_text,
+    lines_text,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instruction (
-    month TEXT NOT NULL, district TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL,
-    reason TEXT, file_msg_id TEXT, retry_pending INTEGER NOT NULL, updated_at TEXT NOT NULL, line TEXT NOT NULL,
-    PRIMARY KEY (month, district, seq)
-) WITHOUT ROWID;
+    month TEXT NOT NULL, district TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL,
+    reason TEXT, file_msg_id TEXT, retry_pending INTEGER NOT NULL, updated_at TEXT NOT NULL, line TEXT NOT NULL
+);
 CREATE UNIQUE INDEX IF NOT EXISTS instruction_id ON instruction (id);
+CREATE INDEX IF NOT EXISTS instruction_district ON instruction (month, district);
 CREATE TABLE IF NOT EXISTS run (month TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS message (bank TEXT, msg_id TEXT, kind TEXT, at TEXT, PRIMARY KEY (bank, msg_id));
 CREATE TABLE IF NOT EXISTS signature (bank TEXT, sig TEXT, expires_at INTEGER, PRIMARY KEY (bank, sig));
 CREATE TABLE IF NOT EXISTS retry (id TEXT PRIMARY KEY, status TEXT, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS back_pay (assignment_id TEXT PRIMARY KEY, grievance_id TEXT NOT NULL,
+    marked_at TEXT NOT NULL);
 """
-
-
-# Line values joined by the ASCII unit separator, which no code, id, account or name contains.
-_SEP = "\x1f"
 
 
 class SqlitePayrollRepository:
@@ -55,9 +59,6 @@ class SqlitePayrollRepository:
         self._db.executescript(journal + "PRAGMA cache_size=-262144;" + _SCHEMA)
         self._pending = 0
         self._commit_every = commit_every
-        last = self._db.execute("SELECT max(seq) FROM instruction").fetchone()[0]
-        # Arrival order; a worker process's own id in the low bits keeps concurrent writers apart.
-        self._seq = itertools.count(((last or 0) >> 16) + 1 << 16 | (os.getpid() & 0xFFFF), 1 << 16)
 
     def _wrote(self) -> None:
         self._pending += 1
@@ -70,10 +71,11 @@ class SqlitePayrollRepository:
 
     @staticmethod
     def _line_text(line: PaymentLine) -> str:
-        text = _SEP.join(map(str, line))
-        if text.count(_SEP) != len(LINE_FIELDS) - 1:
-            raise ValueError(f"instruction {line.instruction_id}: a value holds the field separator")
-        return text
+        return lines_text([line]).decode().split("\n", 1)[1]
+
+    @staticmethod
+    def _line(text: str) -> PaymentLine:
+        return lines_from_text(f"{LINES_HEADER}\n{text}".encode())[0]
 
     def add_instruction(self, instruction: Instruction) -> bool:
         return self.add_instructions([instruction]) == 1
@@ -81,12 +83,12 @@ class SqlitePayrollRepository:
     def add_instructions(self, instructions: list[Instruction]) -> int:
         """INSERT OR IGNORE on the unique id, in one statement per batch: a known id adds nothing."""
         before = self._db.total_changes
+        ordered = sorted(instructions)  # by id: consecutive inserts into the id index land on neighbouring pages
+        texts = lines_text([i.line for i in ordered]).decode().split("\n")[1:]
         self._db.executemany(
-            "INSERT OR IGNORE INTO instruction VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(i.line.month, i.line.district_code, next(self._seq), i.line.instruction_id, i.status, i.reason,
-              i.file_msg_id, int(i.retry_pending), i.updated_at, self._line_text(i.line))
-             # in id order: consecutive inserts into the id index land on neighbouring pages
-             for i in sorted(instructions, key=lambda i: i.line.instruction_id)])
+            "INSERT OR IGNORE INTO instruction VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i.line.month, i.line.district_code, i.line.instruction_id, i.status, i.reason, i.file_msg_id,
+              int(i.retry_pending), i.updated_at, text) for i, text in zip(ordered, texts, strict=True)])
         self._pending += len(instructions)
         if self._pending >= self._commit_every:
             self.commit()
@@ -99,12 +101,22 @@ class SqlitePayrollRepository:
 
     def retries(self) -> Iterator[Instruction]:
         for status, line in self._db.execute("SELECT status, line FROM retry ORDER BY id").fetchall():
-            yield Instruction(line=PaymentLine.from_row(line.split(_SEP)), status=status, retry_pending=True)
+            yield Instruction(line=self._line(line), status=status, retry_pending=True)
+
+    def mark_back_pay(self, mark: BackPay) -> None:
+        self._db.execute("INSERT OR REPLACE INTO back_pay VALUES (?, ?, ?)",
+                         (mark.assignment_id, mark.grievance_id, mark.marked_at))
+        self.commit()
+
+    def back_pays(self) -> Iterator[BackPay]:
+        for assignment_id, grievance_id, marked_at in self._db.execute(
+                "SELECT assignment_id, grievance_id, marked_at FROM back_pay ORDER BY assignment_id").fetchall():
+            yield BackPay(assignment_id, grievance_id, marked_at)
 
     @staticmethod
     def _instruction(row: tuple[str, str, str | None, str | None, int, str, str]) -> Instruction:
         status, _, reason, file_msg_id, retry, updated_at, line = row
-        return Instruction(line=PaymentLine.from_row(line.split(_SEP)), status=status, reason=reason,
+        return Instruction(line=SqlitePayrollRepository._line(line), status=status, reason=reason,
                            file_msg_id=file_msg_id, retry_pending=bool(retry), updated_at=updated_at)
 
     def get_instruction(self, instruction_id: str) -> Instruction | None:
@@ -131,7 +143,7 @@ class SqlitePayrollRepository:
             sql += " AND district = ?"
             args += (district_code,)
         cur = self._db.cursor()  # its own cursor: writes may happen while the caller iterates
-        rows = cur.execute(sql + " ORDER BY district, seq", args)
+        rows = cur.execute(sql + " ORDER BY district", args)
         wanted = None if shard is None else f"{shard:02d}"
         for _, group in groupby(rows, key=lambda r: r[7]):
             for row in sorted(group, key=lambda r: r[1]):

@@ -119,12 +119,21 @@ def test_bank_answers_in_any_order_settle_the_books_and_each_credit_sends_one_sm
 
 
 def test_missing_instructions_stop_the_run_before_anyone_approves_it() -> None:
-    world = fake_world(n=20)
-    instruct(world)
-    world.repo.items.pop(next(iter(world.repo.items)))
+    # Given a frozen month whose instruction Map skipped one batch (its child never ran)
+    world = fake_world(n=40, batch_size=10)
+    out = world.service.freeze(MONTH)
+    batches = [item["key"] for item in json.loads(world.files.objects[out["batches_key"]])]
+    for key in batches[1:]:
+        world.service.write_instructions(key)
+    # When the pre-payrolls are prepared
     with pytest.raises(Conflict) as err:
         world.service.prepare(MONTH)
+    # Then the summary refuses the run before any district can approve it
     assert err.value.code == "instructions_incomplete"
+    assert world.service.run(Principal("aud", "auditor", ""), MONTH)["districts"] == {}
+    # and once that batch is written, the run goes on
+    world.service.write_instructions(batches[0])
+    assert world.service.prepare(MONTH)["lines"] == out["lines"]
 
 
 def test_only_payroll_roles_start_runs_and_a_second_start_returns_the_same_run() -> None:
@@ -172,3 +181,41 @@ def test_a_file_the_bank_rejects_as_a_whole_rejects_each_of_its_payments() -> No
     assert {(i.status, i.reason) for i in world.repo.items.values()} == {("rejected", "AM04")}
     totals = world.service.summary(Principal("aud", "auditor", ""), MONTH)["totals"]
     assert totals["balanced"] and totals["rejected_count"] == totals["sent_count"] == 20
+
+
+def test_pre_payrolls_and_files_are_made_from_each_districts_frozen_batches_not_the_instruction_table() -> None:
+    # Given a month frozen in batches of at most 5 lines and instructed
+    world = fake_world(n=60, batch_size=5)
+    out = instruct(world)
+    manifest = world.service.manifest(MONTH)
+    # Then every batch holds the lines of one district, listed under that district
+    for district, keys in manifest["district_batches"].items():
+        for key in keys:
+            lines = list(world.service.batch(key))
+            assert 0 < len(lines) <= 5 and {line.district_code for line in lines} == {district}
+    assert sum(len(k) for k in manifest["district_batches"].values()) == manifest["batch_count"]
+    # When the pre-payrolls and the files are made, with the table's month reads counted
+    reads = []
+    original = world.repo.instructions
+    world.repo.instructions = lambda *a, **k: reads.append(a) or original(*a, **k)  # type: ignore[method-assign]
+    world.service.prepare(MONTH)
+    world.service.request_funds(MONTH)
+    world.service.auto_approve(MONTH)
+    world.service.write_files(MONTH)
+    # Then the table was never read for them, and the files hold every line once, in id order per bank
+    assert reads == []
+    files = world.service.file_manifest(MONTH)["files"]
+    assert sum(f["count"] for f in files) == out["lines"]
+    assert sum(f["control_sum"] for f in files) == out["amount"]
+
+
+def test_a_value_holding_a_control_character_never_reaches_a_batch() -> None:
+    from chalicelib.domain.payroll import PaymentLine, lines_from_text, lines_text
+
+    line = PaymentLine("PI1", "2026-12", "as-1", "hh-1", "p-1", "child_allowance", 400_000, 0, "1726", "1726262",
+                       "1726262010", "00014", "card", "sealed:****1234:abc", "Karimov Jasur")
+    assert lines_from_text(lines_text([line, line._replace(instruction_id="PI2")]))[1].instruction_id == "PI2"
+    with pytest.raises(ValueError, match="PI3"):
+        lines_text([line, line._replace(instruction_id="PI3", payee_name="Karimov\x1fJasur")])
+    with pytest.raises(ValueError, match="PI4"):
+        lines_text([line._replace(instruction_id="PI4", payee_name="Karimov\nJasur")])

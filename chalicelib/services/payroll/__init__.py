@@ -64,7 +64,7 @@ class PayrollService:
         self.prepayrolls = Prepayrolls(ctx, self.freezing)
         self.approval = Approval(ctx)
         self.bank_messages = BankMessages(ctx)
-        self.payment_files = Files(ctx, self.bank_messages)
+        self.payment_files = Files(ctx, self.freezing, self.bank_messages)
         self.books = Books(ctx, self.payment_files)
         self.queries = Queries(ctx, self.books)
         # The use cases' entry points, by the names the tasks, the API and the tests call.

@@ -28,6 +28,7 @@ from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.households import Household, same_number
 from chalicelib.domain.payroll import PaymentLine, arrears_id, instruction_id
 from chalicelib.services.payroll import layout
+from chalicelib.services.payroll.batches import DistrictBatches, beneficiary, new_part
 from chalicelib.services.payroll.context import PayrollContext
 
 
@@ -37,8 +38,6 @@ class Arrears:
 
     def freeze(self, month: str) -> dict[str, Any]:
         """This month's arrears part (written once; a re-run reuses it)."""
-        from chalicelib.services.payroll.freeze import count_lines, lines_csv
-
         ctx = self.ctx
         key = layout.arrears_part(month)
         done = ctx.get_json(key)
@@ -71,13 +70,12 @@ class Arrears:
         lines += self._back_pay(month)
         dead = ctx.deaths.deceased(sorted({p for _, p in lines}), month) if lines else set()
         kept = sorted((line for line, pinfl in lines if pinfl not in dead), key=lambda line: line.instruction_id)
-        part = {"shard": "arrears", "batches": [], "lines": 0, "amount": 0, "suspended": 0,
-                "without_account": [], "districts": {}}
-        if kept:
-            batch = layout.batch(layout.batches_prefix(month, "arrears"), 0, 1)
-            ctx.files.put(batch, lines_csv(kept), "text/csv")
-            part["batches"].append(batch)
-            count_lines(part, kept)
+        part = new_part("arrears")
+        batches = DistrictBatches(ctx.files, layout.batches_prefix(month, "arrears"), ctx.settings.payroll_batch_size,
+                                  part)
+        for line in kept:
+            batches.add(line)
+        batches.close()
         ctx.put_json(key, part)
         return part
 
@@ -109,8 +107,6 @@ class Arrears:
 def _line(household: Household | None, a: Assignment, missed: str, month: str) -> tuple[PaymentLine, str] | None:
     """The arrears line paying ``a``'s ``missed`` month in ``month``'s run, with the payee's PINFL; None
     without an account on record (asked again next month)."""
-    from chalicelib.services.payroll.freeze import beneficiary
-
     who = beneficiary(household, a.beneficiary_person_id)
     if who is None:
         return None

@@ -1,9 +1,9 @@
 """Payment files: pain.001 per district and bank, then each file to the bank.
 
 ``write_district`` (one per approved district, the state machine's inline Map) writes the district's
-pain.001 files, one per bank split at a count of transactions, and their records (count, control
-sum, SHA-256, totals per programme); ``seal`` merges the districts' records into the month's file
-manifest (written last: files are immutable once it exists). Deterministic: a re-run produces the
+pain.001 files from its frozen lines in S3, one per bank split at a count of transactions, and their
+records (count, control sum, SHA-256, totals per programme); ``seal`` merges the districts' records
+into the month's file manifest (written last: files are immutable once it exists). Deterministic: a re-run produces the
 same files and MsgIds. Nothing of a rejected district, and no held instruction, is ever in a file.
 
 Each file is validated against the XSD in ``send_file``, right before it goes to the bank (never send
@@ -27,11 +27,13 @@ from chalicelib.domain.payroll import PaymentLine, PayrollRun
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.bank_messages import BankMessages
 from chalicelib.services.payroll.context import PayrollContext
+from chalicelib.services.payroll.freeze import Freeze
 
 
 class Files:
-    def __init__(self, ctx: PayrollContext, bank_messages: BankMessages) -> None:
+    def __init__(self, ctx: PayrollContext, freeze: Freeze, bank_messages: BankMessages) -> None:
         self.ctx = ctx
+        self.freeze = freeze
         self.bank_messages = bank_messages
 
     def write_files(self, month: str) -> dict[str, Any]:
@@ -70,9 +72,10 @@ class Files:
         created = ctx.clock.now().astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat()
         execution_date = months.first_day(month).replace(day=settings.payroll_execution_day).isoformat()
         by_bank: dict[str, list[PaymentLine]] = defaultdict(list)
-        for ins in ctx.repo.instructions(month, district):  # by id: deterministic files
-            if ins.status != "held":
-                by_bank[ins.line.bank_code].append(ins.line)
+        # The district's frozen lines from S3, by id (deterministic files). No instruction of an approved
+        # district is held: only a district's rejection holds, and a rejected district gets no file.
+        for line in self.freeze.district_lines(month, district):
+            by_bank[line.bank_code].append(line)
         records = []
         for bank in sorted(by_bank):
             lines = by_bank[bank]

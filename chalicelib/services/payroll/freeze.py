@@ -2,42 +2,29 @@
 
 ``plan`` names the shards; ``freeze_shard`` (one per shard, the state machine's inline Map) reads the
 shard's active assignments, their households a batch at a time (one BatchGetItem on AWS), asks the
-civil registry about deaths, and writes the shard's payment lines as CSV batches plus the shard's
-part (totals per district, its batch keys), written last; ``seal`` merges the parts and the month's
-arrears (``arrears.py``) into the manifest, written last of all. A complete manifest is never
-rebuilt, nor a complete part: a re-run reuses them. Beneficiaries the civil registry reports dead are
-left out and their assignments suspended; lines without a bank account on record are listed in the
-manifest (``without_account``).
+civil registry about deaths, and writes the shard's payment lines as batches of one district each
+(``batches.py``) plus the shard's part (totals per district, its batch keys), written last; ``seal``
+merges the parts and the month's arrears (``arrears.py``) into the manifest, written last of all,
+with every district's batches (``district_lines`` reads them for its pre-payroll and files). A
+complete manifest is never rebuilt, nor a complete part: a re-run reuses them. Beneficiaries the
+civil registry reports dead are left out and their assignments suspended; lines without a bank
+account on record are listed in the manifest (``without_account``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal, authorize
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.households import Household
-from chalicelib.domain.payroll import LINE_FIELDS, PaymentLine, PayrollRun, execution_name, instruction_id
+from chalicelib.domain.payroll import PaymentLine, PayrollRun, execution_name, instruction_id
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.arrears import Arrears
+from chalicelib.services.payroll.batches import DistrictBatches, beneficiary, new_part, read_batch
 from chalicelib.services.payroll.context import PayrollContext, check_month
-
-
-@dataclass(frozen=True)
-class Beneficiary:
-    """What a manifest line needs from the household record."""
-
-    pinfl: str
-    name: str
-    bank_code: str
-    account_kind: str
-    account_number: str
 
 
 class Freeze:
@@ -92,23 +79,25 @@ class Freeze:
         # holds, so a crashed attempt's objects are never read.
         stamp = ctx.clock.now().strftime("%Y%m%dT%H%M%S%f")
         prefix = layout.batches_prefix(month, f"{shard:02d}-{stamp}")
-        part: dict[str, Any] = {"shard": shard, "batches": [], "lines": 0, "amount": 0, "suspended": 0,
-                                "without_account": [], "districts": {}}
+        part = new_part(shard)
         size = ctx.settings.payroll_batch_size
+        batches = DistrictBatches(ctx.files, prefix, size, part)
         due: list[tuple[Assignment, int]] = []
         for assignment in ctx.assignments.active_in(month, shard):
             amount = assignment.amount_for(month)
             if amount > 0:
                 due.append((assignment, amount))
             if len(due) >= size:
-                self._flush(month, shard, prefix, due, part)
+                self._collect(month, due, part, batches)
                 due = []
-        self._flush(month, shard, prefix, due, part)
+        self._collect(month, due, part, batches)
+        batches.close()
         ctx.put_json(part_key, part)
         return {"shard": shard, "reused": False, "lines": part["lines"], "batches": len(part["batches"])}
 
-    def _flush(self, month: str, shard: int, prefix: str, due: list[tuple[Assignment, int]],
-               part: dict[str, Any]) -> None:
+    def _collect(self, month: str, due: list[tuple[Assignment, int]], part: dict[str, Any],
+                 batches: DistrictBatches) -> None:
+        """The lines of ``due`` (one BatchGetItem's households, one civil-registry query) into the batches."""
         if not due:
             return
         ctx = self.ctx
@@ -125,18 +114,12 @@ class Freeze:
                 a.lump_sum if month == a.first_month else 0, a.region_code, a.district_code, a.mahalla_code,
                 who.bank_code, who.account_kind, who.account_number, who.name), who.pinfl))
         dead = ctx.deaths.deceased(sorted({p for _, p in pending}), month) if pending else set()
-        kept = []
         for line, pinfl in pending:
             if pinfl in dead:
                 ctx.assignments.set_status(line.assignment_id, "suspended", "beneficiary_deceased")
                 part["suspended"] += 1
                 continue
-            kept.append(line)
-        if kept:
-            key = layout.batch(prefix, shard, len(part["batches"]) + 1)
-            ctx.files.put(key, lines_csv(kept), "text/csv")
-            part["batches"].append(key)
-            count_lines(part, kept)
+            batches.add(line)
 
     def seal(self, month: str) -> dict[str, Any]:
         """The manifest from the shards' parts and the month's arrears; written last, so its presence says
@@ -156,13 +139,15 @@ class Freeze:
             "month": month, "frozen_at": ctx.now(), "bucket_prefix": layout.base(month),
             "batches_key": layout.batches_list(month), "parts_prefix": layout.shard_parts_prefix(month),
             "batch_count": 0, "lines": 0, "amount": 0, "suspended": 0, "arrears": parts[-1]["lines"],
-            "without_account": [], "districts": {}}
+            "without_account": [], "districts": {}, "district_batches": {}}
         batch_keys: list[dict[str, str]] = []
         for part in parts:
             batch_keys += [{"key": k} for k in part["batches"]]
             for name in ("lines", "amount", "suspended"):
                 manifest[name] += part[name]
             manifest["without_account"] += part["without_account"]
+            for district, keys in part["district_batches"].items():
+                manifest["district_batches"].setdefault(district, []).extend(keys)
             for district, (region, count, amount) in part["districts"].items():
                 d = manifest["districts"].setdefault(district, {"region_code": region, "count": 0, "amount": 0})
                 d["count"] += count
@@ -170,6 +155,7 @@ class Freeze:
         manifest["batch_count"] = len(batch_keys)
         manifest["without_account"].sort()
         manifest["districts"] = dict(sorted(manifest["districts"].items()))
+        manifest["district_batches"] = dict(sorted(manifest["district_batches"].items()))
         ctx.put_json(layout.batches_list(month), batch_keys)
         ctx.put_json(layout.manifest(month), manifest)
         return self._record(manifest)
@@ -197,45 +183,16 @@ class Freeze:
         manifest: dict[str, Any] = data
         return manifest
 
+    def district_lines(self, month: str, district: str) -> list[PaymentLine]:
+        """Every frozen line of ``district`` (its batches from each part), in instruction id order: what the
+        pre-payroll and the payment files are made from (read from S3, not from the instruction table)."""
+        manifest = self.manifest(month)
+        if "district_batches" not in manifest:
+            raise Conflict(f"payroll {month}: the manifest does not list its batches by district",
+                           code="manifest_format")
+        lines = [line for key in manifest["district_batches"].get(district, ()) for line in self.batch(key)]
+        lines.sort()  # instruction id first: the order of the files, whatever the order of the parts
+        return lines
+
     def batch(self, key: str) -> Iterator[PaymentLine]:
-        raw = self.ctx.files.get(key)
-        if raw is None:
-            raise NotFound(f"manifest batch {key} not found", code="not_found")
-        rows = csv.reader(io.StringIO(raw.decode()))
-        if next(rows, None) != list(LINE_FIELDS):
-            raise Conflict(f"manifest batch {key} has an unexpected header", code="manifest_format")
-        for row in rows:
-            yield PaymentLine.from_row(row)
-
-
-def lines_csv(lines: list[PaymentLine]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(LINE_FIELDS)
-    writer.writerows(lines)
-    return buf.getvalue().encode()
-
-
-def count_lines(part: dict[str, Any], lines: list[PaymentLine]) -> None:
-    districts = part["districts"]
-    for line in lines:
-        d = districts.get(line.district_code)
-        if d is None:
-            d = districts[line.district_code] = [line.region_code, 0, 0]
-        d[1] += 1
-        d[2] += line.amount
-        part["lines"] += 1
-        part["amount"] += line.amount
-
-
-def beneficiary(household: Household | None, person_id: str) -> Beneficiary | None:
-    if household is None or household.bank_account is None:
-        return None
-    member = next((m for m in household.members if m.person_id == person_id), None)
-    if member is None:
-        return None
-    name = f"{member.surname} {member.given_name} {member.patronymic}" if member.patronymic \
-        else f"{member.surname} {member.given_name}"
-    bank = household.bank_account
-    return Beneficiary(pinfl=member.pinfl, name=name, bank_code=bank.bank_code, account_kind=bank.kind,
-                       account_number=bank.number)
+        return read_batch(self.ctx.files, key)

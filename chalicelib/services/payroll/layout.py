@@ -2,9 +2,10 @@
 
     payroll/<month>/manifest/manifest.json          the frozen manifest (written last: complete)
     payroll/<month>/manifest/batches.json           the list of batch keys
-    payroll/<month>/manifest/batches/<attempt>/     batch CSVs of one shard's freeze attempt
+    payroll/<month>/manifest/batches/<attempt>/     batches of one shard's freeze attempt, one district each
     payroll/<month>/manifest/parts/<nn>.json        one assignment shard's part (what the Map lists)
     payroll/<month>/manifest/parts/arrears.json     the month's arrears, a part like the others
+    payroll/<month>/instructions/<part or batch>.json   its instructions written: lines per district
     payroll/<month>/prepayroll/<district>.csv       a district's pre-payroll
     payroll/<month>/prepayroll/districts/<district>.json   its totals (what the summary step merges)
     payroll/<month>/prepayroll/summary.csv          the national summary
@@ -24,6 +25,11 @@ def base(month: str) -> str:
     return f"payroll/{month}"
 
 
+def month_of(key: str) -> str:
+    """The month of any key under ``base``."""
+    return key.split("/", 2)[1]
+
+
 def manifest(month: str) -> str:
     return f"{base(month)}/manifest/manifest.json"
 
@@ -36,8 +42,8 @@ def batches_prefix(month: str, attempt: str) -> str:
     return f"{base(month)}/manifest/batches/{attempt}/"
 
 
-def batch(prefix: str, shard: int, seq: int) -> str:
-    return f"{prefix}s{shard:02d}-{seq:05d}.csv"
+def batch(prefix: str, district: str, seq: int) -> str:
+    return f"{prefix}{district}-{seq:04d}.lines"
 
 
 def shard_parts_prefix(month: str) -> str:
@@ -50,6 +56,12 @@ def shard_part(month: str, shard: int) -> str:
 
 def arrears_part(month: str) -> str:
     return f"{shard_parts_prefix(month)}arrears.json"
+
+
+def instructions_written(month: str, key: str) -> str:
+    """The record of a manifest part's (or one batch's) instructions written; outside the parts' prefix,
+    which the instruction Map lists."""
+    return f"{base(month)}/instructions/{key.removeprefix(base(month) + '/manifest/')}.json"
 
 
 def prepayroll(month: str, district: str) -> str:

@@ -1,9 +1,11 @@
 """Pre-payrolls per district and the treasury funds request.
 
 ``prepare_district`` (one per district, the state machine's inline Map) writes the district's
-pre-payroll CSV (lines per programme, totals per programme and district) and its totals; ``summarize``
-checks the districts' totals against the frozen manifest (every line has its instruction), writes the
-national summary and records the districts in the run; ``request_funds`` asks the treasury (IFMS),
+pre-payroll CSV (lines per programme, totals per programme and district) and its totals, from the
+district's frozen lines in S3 (never a read of the month's instructions from the table); ``summarize``
+checks that every manifest part's instruction writer stored an instruction for each of its lines (the
+counts it recorded, per district, against the manifest's), writes the national summary and records
+the districts in the run; ``request_funds`` asks the treasury (IFMS),
 idempotent on the month's request id.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.households import mask_number
-from chalicelib.domain.payroll import DistrictState, Instruction, PayrollRun
+from chalicelib.domain.payroll import DistrictState, PaymentLine, PayrollRun
 from chalicelib.services.payroll import layout
 from chalicelib.services.payroll.context import PayrollContext
 from chalicelib.services.payroll.freeze import Freeze
@@ -38,11 +40,11 @@ class Prepayrolls:
 
     def prepare_district(self, month: str, district: str) -> dict[str, Any]:
         ctx = self.ctx
-        by_programme: dict[str, list[Instruction]] = defaultdict(list)
-        for ins in ctx.repo.instructions(month, district):
-            by_programme[ins.line.programme].append(ins)
+        by_programme: dict[str, list[PaymentLine]] = defaultdict(list)
+        for line in self.freeze.district_lines(month, district):
+            by_programme[line.programme].append(line)
         ctx.files.put(layout.prepayroll(month, district), _prepayroll_csv(month, district, by_programme), "text/csv")
-        programmes = {p: [len(items), sum(i.line.amount for i in items)] for p, items in sorted(by_programme.items())}
+        programmes = {p: [len(items), sum(line.amount for line in items)] for p, items in sorted(by_programme.items())}
         totals = {"district": district, "count": sum(c for c, _ in programmes.values()),
                   "amount": sum(a for _, a in programmes.values()), "programmes": programmes}
         ctx.put_json(layout.prepayroll_totals(month, district), totals)
@@ -52,20 +54,20 @@ class Prepayrolls:
         ctx = self.ctx
         manifest = self.freeze.manifest(month)
         ctx.run(month)
-        found: dict[str, tuple[int, int]] = {}
+        expected = {d: (v["count"], v["amount"]) for d, v in manifest["districts"].items()}
+        instructed = self._instructed(month)
+        if instructed != expected:
+            # Nobody lost: the Map wrote fewer (or other) instructions than the frozen manifest holds.
+            missing = sorted(d for d in expected if instructed.get(d) != expected[d])
+            raise Conflict(f"instructions differ from the manifest in {len(missing)} districts "
+                           f"(first {missing[:1]})", code="instructions_incomplete")
         states: dict[str, dict[str, Any]] = {}
         for district in manifest["districts"]:
             totals = ctx.get_json(layout.prepayroll_totals(month, district))
-            if totals is None:
-                continue
+            if totals is None or (totals["count"], totals["amount"]) != expected[district]:
+                raise Conflict(f"payroll {month}: the pre-payroll of district {district} is not written",
+                               code="prepayroll_incomplete")
             states[district] = totals
-            found[district] = (totals["count"], totals["amount"])
-        expected = {d: (v["count"], v["amount"]) for d, v in manifest["districts"].items()}
-        if found != expected:
-            # Nobody lost: the Map wrote fewer (or other) instructions than the frozen manifest holds.
-            missing = sorted(d for d in expected if found.get(d) != expected[d])
-            raise Conflict(f"instructions differ from the manifest in {len(missing)} districts "
-                           f"(first {missing[:1]})", code="instructions_incomplete")
         rows = [(d, p, c, a) for d, t in sorted(states.items()) for p, (c, a) in t["programmes"].items()]
         ctx.files.put(layout.prepayroll_summary(month), _summary_csv(month, rows), "text/csv")
 
@@ -79,6 +81,24 @@ class Prepayrolls:
 
         ctx.update(month, prepared)
         return {"districts": len(states), "lines": manifest["lines"], "amount": manifest["amount"]}
+
+    def _instructed(self, month: str) -> dict[str, tuple[int, int]]:
+        """Lines with their instruction stored, per district, as the parts' writers recorded them."""
+        ctx = self.ctx
+        found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        parts = [layout.shard_part(month, shard) for shard in range(ctx.assignments.shard_count)]
+        for key in [*parts, layout.arrears_part(month)]:
+            written = ctx.get_json(layout.instructions_written(month, key))
+            if written is not None:
+                records = [written]
+            else:  # written batch by batch
+                part = ctx.get_json(key) or {"batches": []}
+                records = [ctx.get_json(layout.instructions_written(month, b)) or {} for b in part["batches"]]
+            for record in records:
+                for district, (count, amount) in record.get("districts", {}).items():
+                    found[district][0] += count
+                    found[district][1] += amount
+        return {d: (c, a) for d, (c, a) in found.items()}
 
     def request_funds(self, month: str) -> dict[str, Any]:
         ctx = self.ctx
@@ -96,19 +116,18 @@ class Prepayrolls:
                 "auto_approve": ctx.settings.payroll_auto_approve}
 
 
-def _prepayroll_csv(month: str, district: str, by_programme: dict[str, list[Instruction]]) -> bytes:
+def _prepayroll_csv(month: str, district: str, by_programme: dict[str, list[PaymentLine]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(("pre-payroll", month, "district", district))
     w.writerow(CSV_HEADER)
     total_count = total_amount = 0
     for programme in sorted(by_programme):
-        items = sorted(by_programme[programme], key=lambda i: (i.line.mahalla_code, i.instruction_id))
+        items = sorted(by_programme[programme], key=lambda line: (line.mahalla_code, line.instruction_id))
         w.writerows((line.instruction_id, line.programme, line.mahalla_code, line.beneficiary_person_id,
                      line.household_id, line.amount, line.lump_sum, line.bank_code,
-                     mask_number(line.account_number), line.arrears_of)
-                    for line in (i.line for i in items))
-        amount = sum(i.line.amount for i in items)
+                     mask_number(line.account_number), line.arrears_of) for line in items)
+        amount = sum(line.amount for line in items)
         w.writerow(("TOTAL", programme, "", "", "", amount, "", "", len(items), ""))
         total_count += len(items)
         total_amount += amount

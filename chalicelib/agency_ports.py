@@ -33,7 +33,10 @@ AGENCY_NAMES = tuple(SUPPLIED)
 
 
 class AgencyError(Exception):
-    """Base of the agency failures; ``kind`` is the stable name used in missing_sources."""
+    """Base of the agency failures; ``kind`` is the stable name used in missing_sources.
+
+    ``partial``: what a connector asking person by person had received before the failure (the
+    collection keeps those answers and asks again about the others only)."""
 
     kind = "agency_error"
 
@@ -41,6 +44,13 @@ class AgencyError(Exception):
         super().__init__(f"{agency}: {message}")
         self.agency = agency
         self.message = message
+        self.partial: AgencyFacts | None = None
+
+    def keeping(self, facts: AgencyFacts, not_known: list[str]) -> AgencyError:
+        """This error with the answers received before it (``facts``, ``not_known`` so far)."""
+        facts.not_known = tuple(not_known)
+        self.partial = facts
+        return self
 
 
 class AgencyTimeout(AgencyError):

@@ -92,7 +92,10 @@ class Settings(BaseModel):
     application_state_machine_arn: str | None = None
     agency_urls: dict[str, str] = Field(default_factory=dict)  # agency name -> base URL
     agency_timeout_s: float = 2.0
-    agency_retries: int = 2
+    # Extra attempts per agency, each about the members not answered yet; the pauses between them start
+    # at agency_backoff_s and double, with jitter (1.4 s at most with the defaults).
+    agency_retries: int = 3
+    agency_backoff_s: float = 0.2
     collection_timeout_s: float = 20.0
     # Every agency the rules read; an application is decided only with all of them answered.
     required_agencies: tuple[str, ...] = AGENCY_NAMES
@@ -176,6 +179,7 @@ class Settings(BaseModel):
             "SPSR_APPLICATION_STATE_MACHINE_ARN": "application_state_machine_arn",
             "SPSR_AGENCY_TIMEOUT_S": "agency_timeout_s",
             "SPSR_AGENCY_RETRIES": "agency_retries",
+            "SPSR_AGENCY_BACKOFF_S": "agency_backoff_s",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -1,7 +1,8 @@
 """Collect the evidence of one application from the government agencies, concurrently.
 
 ``collect_evidence(request, agencies, access_log)`` asks every agency about every member of a
-``CollectionRequest`` at once (one thread per agency), retries an agency that fails, and merges the
+``CollectionRequest`` at once (one thread per agency), retries an agency that fails (about the
+members it has not answered yet only, backing off with jitter), and merges the
 answers into the ``evidence`` document of assessment.schema.json. It never raises for an agency's
 failure: an agency still failing after its retries is listed in ``missing_sources`` with the failure
 kind (timeout, unavailable, malformed_answer, client_error, deadline; ``not_configured`` for a
@@ -38,10 +39,11 @@ writes its entries when its call ends, after the result has been returned.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -126,30 +128,45 @@ def _ask(
     retries: int,
     backoff_s: float,
     clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
 ) -> _Outcome:
+    """Asks one agency; after a failure, again about the members it has not answered yet only (the
+    answers received are kept). Each query has its own retries: a failure is charged to the first
+    member left unanswered (the query that failed, for a connector asking member by member), and the
+    agency is given up when one member has failed ``retries + 1`` times. Between attempts the pause
+    doubles with that member's failures, with jitter."""
     stats = AgencyCallStats(client.name)
     out = _Outcome(client.name, stats=stats)
-    for attempt in range(1, retries + 2):
+    answered = AgencyFacts(client.name)
+    not_known: set[str] = set()
+    failures: dict[str, int] = {}
+    remaining = query.persons
+    attempt = 0
+    while True:
+        attempt += 1
         started = clock()
         t0 = time.perf_counter()
         kind = "ok"
         facts: AgencyFacts | None = None
         try:
-            facts = client.fetch(query)
+            facts = client.fetch(replace(query, persons=remaining))
         except AgencyError as e:
             kind = e.kind
             out.error = e
+            facts = e.partial
         except Exception as e:
             kind = "client_error"
             out.error = AgencyError(client.name, f"connector failed: {type(e).__name__}")
         took = int((time.perf_counter() - t0) * 1000)
         stats.attempts = attempt
         stats.duration_ms += took
-        not_known = set(facts.not_known) if facts else set()
         wrong = _first_unsupplied(client.name, facts) if facts is not None else None
         if wrong is not None:
             kind, facts = "client_error", None
             out.error = AgencyError(client.name, f"connector stated {wrong}, which this agency does not supply")
+        asked = {r.person_id for r in remaining}
+        got = {pid for pid in (facts.persons if facts else {}) if pid in asked}
+        unknown = set(facts.not_known) & got if facts else set()
         access_log.record(
             [
                 AccessLogEntry(
@@ -158,22 +175,33 @@ def _ask(
                     application_id=app.application_id,
                     officer_id=app.officer_id,
                     time=started,
-                    outcome=("not_known" if ref.person_id in not_known else "ok") if facts else kind,
+                    outcome=("not_known" if ref.person_id in unknown else "ok") if ref.person_id in got else kind,
                     duration_ms=took,
                     attempt=attempt,
                 )
-                for ref in query.persons
+                for ref in remaining
             ]
         )
         if facts is not None:
-            out.facts, out.error, out.error_kind = facts, None, ""
+            for pid in got:
+                answered.persons[pid] = facts.persons[pid]
+            not_known |= unknown
+        remaining = tuple(r for r in remaining if r.person_id not in got)
+        if not remaining:
+            answered.not_known = tuple(r.person_id for r in query.persons if r.person_id in not_known)
+            out.facts, out.error, out.error_kind = answered, None, ""
             stats.outcome = "ok"
             return out
         out.error_kind = kind
         stats.outcome = kind
-        if attempt <= retries and backoff_s:
-            time.sleep(backoff_s * attempt)
-    return out
+        failed = remaining[0].person_id
+        failures[failed] = failures.get(failed, 0) + 1
+        if failures[failed] > retries:
+            return out
+        if backoff_s:
+            # Exponential with "equal jitter": executions that failed together do not retry together.
+            step = backoff_s * 2 ** (failures[failed] - 1)
+            sleep(step / 2 + random.uniform(0, step / 2))
 
 
 def collect_evidence(
@@ -188,6 +216,7 @@ def collect_evidence(
     timeout_s: float = 30.0,
     backoff_s: float = 0.0,
     clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> CollectionResult:
     """Ask every agency about every member concurrently and merge the answers into the evidence.
 
@@ -195,9 +224,11 @@ def collect_evidence(
     ``corrections``: facts an officer entered on appeal, by agency, used in place of its answer.
     ``required``: agencies that must answer; one without a connector in ``agencies`` is a missing
     source (``not_configured``), never an empty answer: deciding without, say, the tax authority
-    would find every family without income. ``retries``: extra attempts per agency after a
-    failure. ``timeout_s``: the deadline for the whole collection; agencies still running then are
-    reported as ``deadline`` (each connector also has its own per-call timeout).
+    would find every family without income. ``retries``: extra attempts per query (member) after
+    a failure, each asking about the members not answered yet only; ``backoff_s``: the first pause
+    between attempts (doubling, with jitter). ``timeout_s``: the deadline for the whole collection;
+    agencies still running then are reported as ``deadline`` (each connector also has its own
+    per-call timeout).
     """
     t_start = time.perf_counter()
     clock = clock or (lambda: datetime.now(UTC))
@@ -216,7 +247,7 @@ def collect_evidence(
     pool = ThreadPoolExecutor(max_workers=max(1, len(agencies)), thread_name_prefix="agency")
     try:
         futures: dict[Future[_Outcome], str] = {
-            pool.submit(_ask, a, query, app, access_log, retries, backoff_s, clock): a.name for a in agencies
+            pool.submit(_ask, a, query, app, access_log, retries, backoff_s, clock, sleep): a.name for a in agencies
         }
         pending = set(futures)
         deadline = time.perf_counter() + timeout_s

@@ -138,6 +138,7 @@ class WorkflowService:
                                   corrections={m.agency: m.as_agency_facts() for m in app.manual_evidence
                                                if m.corrects},
                                   required=self._settings.required_agencies, retries=self._settings.agency_retries,
+                                  backoff_s=self._settings.agency_backoff_s,
                                   timeout_s=self._settings.collection_timeout_s)
         key = f"evidence/{application_id}/{attempt:04d}.json"
         self._evidence.put(key, CollectedEvidence(result.evidence, result.manual_used))

@@ -64,6 +64,25 @@ def test_each_lambda_task_retries_transient_errors_with_full_jitter(
         assert first.get("BackoffRate", 2.0) > 1 and first.get("MaxAttempts", 3) >= 3
 
 
+# What a task's own AWS calls can raise when the network or a service is slow (botocore's names, as
+# Lambda reports an unhandled exception), and Step Functions' own task timeout: every step is safe to
+# run again, so each is retried rather than sent to review.
+SDK_TRANSIENT = {"ClientError", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                 "ConnectionClosedError", "States.Timeout"}
+
+
+@pytest.mark.parametrize(("machine", "name", "state", "function"), all_tasks(),
+                         ids=[f"{m}:{n}" for m, n, *_ in all_tasks()])
+def test_each_lambda_task_retries_the_sdks_transient_errors_and_its_own_timeout(
+        machine: str, name: str, state: dict[str, Any], function: str) -> None:
+    # Given a Lambda task, when its retriers are read, then each transient SDK error and the task's
+    # timeout is retried with jitter before any catcher sees it
+    retried = {e for r in state.get("Retry", []) if r.get("JitterStrategy") == "FULL" and r.get("MaxAttempts", 3) > 0
+               for e in r["ErrorEquals"]}
+    assert retried >= SDK_TRANSIENT or "States.ALL" in retried, (
+        f"{machine} {name} does not retry {sorted(SDK_TRANSIENT - retried)}")
+
+
 @pytest.mark.parametrize(("machine", "name", "state", "function"), all_tasks(),
                          ids=[f"{m}:{n}" for m, n, *_ in all_tasks()])
 def test_each_lambda_task_waits_a_little_longer_than_its_function(

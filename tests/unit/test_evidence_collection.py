@@ -232,3 +232,76 @@ def test_the_supplied_lists_name_real_facts_and_catch_foreign_ones() -> None:
     assert unsupplied("tax", PersonFacts(job_seeker_registered=False)) == "job_seeker_registered"
     assert unsupplied("tax", PersonFacts(incomes=[IncomeFact("2026-10", "pension", 1)])) == "incomes[0].source"
     assert unsupplied("labour", PersonFacts(job_seeker_registered=True)) is None
+
+
+class PersonByPerson:
+    """An agency asked about each member in turn, failing once on each of ``flaky`` (keeping what it had)."""
+
+    name = "tax"
+
+    def __init__(self, flaky: set[str], error: type = AgencyUnavailable) -> None:
+        self.flaky, self.error = set(flaky), error
+        self.asked: list[tuple[str, ...]] = []
+
+    def fetch(self, query: AgencyQuery) -> AgencyFacts:
+        self.asked.append(tuple(r.person_id for r in query.persons))
+        facts = AgencyFacts("tax")
+        for r in query.persons:
+            if r.person_id in self.flaky:
+                self.flaky.discard(r.person_id)
+                raise self.error("tax", "HTTP 503").keeping(facts, [])
+            rows = [IncomeFact(m, "salary", 2_000_000) for m in query.months] if r.person_id == "p-1" else []
+            facts.persons[r.person_id] = PersonFacts(incomes=rows, employment_sector="state" if rows else "none")
+        return facts
+
+
+def test_a_retry_asks_only_about_the_members_not_answered_and_keeps_the_answers_received() -> None:
+    # Given a tax authority whose queries about p-2 and then p-4 each fail once
+    tax_agency = PersonByPerson({"p-2", "p-4"})
+    log = InMemoryAccessLog()
+    # When the evidence is collected with two retries
+    result = collect_evidence(app(), [civil(), tax_agency], log, retries=2)
+    # Then each attempt asked only about the members still unanswered, and nothing is missing
+    assert tax_agency.asked == [("p-1", "p-2", "p-3", "p-4"), ("p-2", "p-3", "p-4"), ("p-4",)]
+    assert result.complete and result.stats["tax"].attempts == 3
+    assert [i["amount"] for i in result.evidence["members"][0]["income"]] == [2_000_000] * 3
+    # and the log has one entry per member asked, per attempt, with its own outcome
+    entries = sorted((e.attempt, e.person_id, e.outcome) for e in log.for_agency("tax"))
+    assert entries == [(1, "p-1", "ok"), (1, "p-2", "unavailable"), (1, "p-3", "unavailable"),
+                       (1, "p-4", "unavailable"), (2, "p-2", "ok"), (2, "p-3", "ok"), (2, "p-4", "unavailable"),
+                       (3, "p-4", "ok")]
+
+
+def test_a_member_still_failing_after_the_retries_leaves_the_agency_missing() -> None:
+    # Given a tax authority that fails on p-3 three times
+    tax_agency = PersonByPerson({"p-3"})
+    tax_agency.fetch = _failing_on("p-3", 3, tax_agency.fetch)  # type: ignore[method-assign]
+    result = collect_evidence(app(), [civil(), tax_agency], InMemoryAccessLog(), retries=2)
+    # Then tax is a missing source (no half-answered agency is ever decided on)
+    assert [(m.agency, m.kind) for m in result.missing_sources] == [("tax", "unavailable")]
+    assert all(m["income"] == [] for m in result.evidence["members"])
+
+
+def _failing_on(person: str, times: int, fetch: Any) -> Any:
+    left = [times]
+
+    def wrapped(query: AgencyQuery) -> AgencyFacts:
+        if left[0] and any(r.person_id == person for r in query.persons):
+            left[0] -= 1
+            answered = fetch(AgencyQuery(query.application_id, query.period, query.months, query.on_date,
+                                         tuple(r for r in query.persons if r.person_id < person)))
+            raise AgencyUnavailable("tax", "HTTP 503").keeping(answered, [])
+        return fetch(query)
+
+    return wrapped
+
+
+def test_attempts_back_off_exponentially_with_jitter() -> None:
+    # Given a tax authority failing every time, and a recorded sleep
+    pauses: list[float] = []
+    result = collect_evidence(app(), [civil(), failing("tax", AgencyUnavailable)], InMemoryAccessLog(), retries=3,
+                              backoff_s=0.4, sleep=pauses.append)
+    # Then the pauses double from 0.4 s, each between half and all of its step
+    assert not result.complete and len(pauses) == 3
+    for pause, step in zip(pauses, (0.4, 0.8, 1.6), strict=True):
+        assert step / 2 <= pause <= step

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.adapters.agencies.http import post_json
-from chalicelib.agency_ports import AgencyMalformedAnswer, AgencyQuery
+from chalicelib.agency_ports import AgencyError, AgencyMalformedAnswer, AgencyQuery, PersonRef
 from chalicelib.domain.evidence import AgencyFacts, IncomeFact, PersonFacts
 
 Month = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -164,23 +164,32 @@ class RestAgencyClient:
         facts = AgencyFacts(self.name)
         not_known: list[str] = []
         for ref in query.persons:
-            body = {"pinfl": ref.pinfl, "from_month": query.months[0], "to_month": query.months[-1]}
-            status, data = post_json(self.name, self.base_url + self._path, body, timeout_s=self.timeout_s)
-            if status == 404:
-                not_known.append(ref.person_id)
-                facts.persons[ref.person_id] = _EMPTY[self.name]()
-                continue
-            if status != 200:
-                raise AgencyMalformedAnswer(self.name, f"unexpected HTTP {status}")
             try:
-                answer = self._model.model_validate(data)
-            except ValidationError as e:
-                # the error lists field paths only; values (PINFLs) are not repeated
-                raise AgencyMalformedAnswer(
-                    self.name, f"answer does not match the contract ({e.error_count()} errors)"
-                ) from None
-            if getattr(answer, "pinfl", ref.pinfl) != ref.pinfl:
-                raise AgencyMalformedAnswer(self.name, "answer is about another person")
-            facts.persons[ref.person_id] = self._map(answer, months)
+                self._ask(ref, query, months, facts, not_known)
+            except AgencyError as e:
+                e.keeping(facts, not_known)
+                raise
         facts.not_known = tuple(not_known)
         return facts
+
+    def _ask(self, ref: PersonRef, query: AgencyQuery, months: set[str], facts: AgencyFacts,
+             not_known: list[str]) -> None:
+        body = {"pinfl": ref.pinfl, "from_month": query.months[0], "to_month": query.months[-1]}
+        status, data = post_json(self.name, self.base_url + self._path, body, timeout_s=self.timeout_s)
+        if status == 404:
+            not_known.append(ref.person_id)
+            facts.persons[ref.person_id] = _EMPTY[self.name]()
+            return
+        if status != 200:
+            raise AgencyMalformedAnswer(self.name, f"unexpected HTTP {status}")
+        try:
+            answer = self._model.model_validate(data)
+        except ValidationError as e:
+            # the error lists field paths only; values (PINFLs) are not repeated
+            raise AgencyMalformedAnswer(
+                self.name, f"answer does not match the contract ({e.error_count()} errors)"
+            ) from None
+        if getattr(answer, "pinfl", ref.pinfl) != ref.pinfl:
+            raise AgencyMalformedAnswer(self.name, "answer is about another person")
+        facts.persons[ref.person_id] = self._map(answer, months)
+

@@ -92,15 +92,19 @@ class _SoapClient:
         facts = AgencyFacts(self.name)
         not_known = []
         for ref in query.persons:
-            answer = self._call(**self.arguments(ref, query))
-            status = getattr(answer, "status", None)
-            if status == "NOT_FOUND":
-                not_known.append(ref.person_id)
-                facts.persons[ref.person_id] = self.empty()
-            elif status == "FOUND":
-                facts.persons[ref.person_id] = self.facts(ref, answer, query)
-            else:
-                raise AgencyMalformedAnswer(self.name, "answer without a lookup status")
+            try:
+                answer = self._call(**self.arguments(ref, query))
+                status = getattr(answer, "status", None)
+                if status == "NOT_FOUND":
+                    not_known.append(ref.person_id)
+                    facts.persons[ref.person_id] = self.empty()
+                elif status == "FOUND":
+                    facts.persons[ref.person_id] = self.facts(ref, answer, query)
+                else:
+                    raise AgencyMalformedAnswer(self.name, "answer without a lookup status")
+            except AgencyError as e:  # the answers so far are kept: asked again, only the others
+                e.keeping(facts, not_known)
+                raise
         facts.not_known = tuple(not_known)
         return facts
 

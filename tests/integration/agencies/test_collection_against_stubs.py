@@ -256,3 +256,23 @@ def test_civil_registry_lookup_checks_a_pinfl(clean_agencies: RunningAgencies) -
     with pytest.raises(PersonNotKnown) as e:
         client.lookup(PersonRef("p-x", stranger))
     assert stranger not in str(e.value)
+
+
+def test_a_retry_asks_again_only_about_the_members_an_agency_failed_on(clean_agencies: RunningAgencies) -> None:
+    # Given the tax authority (asked member by member) failing on a fifth of its calls
+    clean_agencies.set_faults("tax", error_rate=0.2, seed=11)
+    households = [h for h in clean_agencies.index.households if len(h.members) >= 3][:30]
+    retried = 0
+    for h in households:
+        log = InMemoryAccessLog()
+        # When each family's evidence is collected with six retries
+        result = collect_evidence(application(h), clients(clean_agencies), log, retries=6)
+        # Then every collection is complete and equal to the population's view
+        assert result.missing_sources == [] and result.evidence == evidence_for(h, PERIOD), h.household_id
+        # and no member was asked again after the agency had answered about them
+        tax = log.for_agency("tax")
+        answered = [e.person_id for e in tax if e.outcome in ("ok", "not_known")]
+        assert sorted(answered) == sorted(p.person_id for p in h.members)
+        retried += result.stats["tax"].attempts > 1
+    # (the seeded faults did hit some of them)
+    assert retried > 0

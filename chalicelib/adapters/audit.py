@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamodb import _decode_cursor, _encode_cursor, from_item, query_prefix, to_item
+from chalicelib.adapters.dynamodb import _decode_cursor, _encode_cursor, from_item, query_prefix, to_item, transact
 from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead, chain_for, next_event
 from chalicelib.ports import AuditPage, AuditQuery
 
@@ -81,7 +81,7 @@ class DynamoAuditTrail:
                           "Item": to_item({"pk": f"EVENT#{event.event_id}", "sk": "EVENT",
                                            "chain": chain, "seq": event.seq})}
             try:
-                self._db.transact_write_items(TransactItems=[{"Put": head_put}, {"Put": event_put},
+                transact(self._db, [{"Put": head_put}, {"Put": event_put},
                                                              {"Put": marker_put}])
                 return event
             except ClientError as err:

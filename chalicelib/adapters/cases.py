@@ -23,6 +23,7 @@ from chalicelib.adapters.dynamodb import (
     query_prefix,
     read_counters,
     to_item,
+    transact,
 )
 from chalicelib.domain.cases import Case, counter_deltas
 from chalicelib.domain.errors import Conflict
@@ -54,7 +55,7 @@ class DynamoCaseRepository:
         items = [{"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
                  for item in (self._marker(case), pointer, self._item(case))]
         try:
-            self._db.transact_write_items(TransactItems=items + self._count(case.region_code,
+            transact(self._db, items + self._count(case.region_code,
                                                                              counter_deltas(None, case)))
         except ClientError as err:
             if _is_condition_failure(err):
@@ -80,7 +81,7 @@ class DynamoCaseRepository:
             writes.append({"Delete": {"TableName": self._table,
                                       "Key": to_item({"pk": f"HH#{case.household_id}", "sk": "CASEOPEN"})}})
         try:
-            self._db.transact_write_items(TransactItems=writes + self._count(case.region_code,
+            transact(self._db, writes + self._count(case.region_code,
                                                                               counter_deltas(before, case)))
         except ClientError as err:
             if _is_condition_failure(err):

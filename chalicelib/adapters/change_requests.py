@@ -29,6 +29,7 @@ from chalicelib.adapters.dynamodb import (
     from_item,
     query_prefix,
     to_item,
+    transact,
 )
 from chalicelib.domain.change_requests import ChangeRequest, PayoutAccountChange
 from chalicelib.domain.errors import Conflict
@@ -58,7 +59,7 @@ class DynamoChangeRequestRepository:
         items = [{"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
                  for item in (pointer, self._item(request))]
         try:
-            self._db.transact_write_items(TransactItems=items)
+            transact(self._db, items)
         except ClientError as err:
             if _is_condition_failure(err):
                 raise Conflict(f"change request {request.request_id} exists", field="request_id",
@@ -108,7 +109,7 @@ class DynamoChangeRequestRepository:
         if write is not None:
             items += self._households.write_items(write)
         try:
-            self._db.transact_write_items(TransactItems=items)
+            transact(self._db, items)
         except ClientError as err:
             if not _is_condition_failure(err):
                 raise

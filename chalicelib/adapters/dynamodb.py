@@ -3,6 +3,9 @@
 Every write that must not overwrite is conditional: new households claim each member's PINFL,
 updates check the version they were read at, and a new application claims its household-month
 guard in the same transaction. A failed condition becomes ``Conflict``; any other error surfaces.
+A write the SDK sent again after DynamoDB had applied it (its answer lost to a timeout) is not a
+conflict: transactions carry a request token naming their content (``transact``), and a failed
+condition finds whether the item stored is this very write (``stored_as_written``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,21 @@ def _cancellation_reasons(err: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in err.response.get("CancellationReasons", [])]
 
 
+def transact(db: Any, items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems with a ClientRequestToken naming its content: when the SDK retries a
+    transaction whose answer it lost (a read timeout after DynamoDB applied it), DynamoDB answers the
+    repeat, within ten minutes, as done instead of failing its conditions against its own writes."""
+    token = hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()[:36]
+    db.transact_write_items(TransactItems=items, ClientRequestToken=token)
+
+
+def stored_as_written(db: Any, table: str, item: dict[str, Any]) -> bool:
+    """Whether ``item`` is stored exactly as given: a conditional write that failed against its own
+    earlier success (the SDK retried it after a lost answer) is that success, not a conflict."""
+    out = db.get_item(TableName=table, ConsistentRead=True, Key={"pk": item["pk"], "sk": item["sk"]})
+    return bool(out.get("Item") == item)
+
+
 def _is_condition_failure(err: ClientError) -> bool:
     code = err.response["Error"]["Code"]
     if code == "ConditionalCheckFailedException":
@@ -162,12 +180,15 @@ class DynamoHouseholdRepository:
         }
 
     def _transact(self, items: list[dict[str, Any]], conflict: Conflict) -> None:
+        """The household's writes in one transaction; the household item comes first."""
         try:
-            self._db.transact_write_items(TransactItems=items)
+            transact(self._db, items)
         except ClientError as err:
-            if _is_condition_failure(err):
-                raise conflict from None
-            raise
+            if not _is_condition_failure(err):
+                raise
+            if stored_as_written(self._db, self._table, items[0]["Put"]["Item"]):
+                return  # this very write, applied before its answer was lost
+            raise conflict from None
 
     def add(self, household: Household, change: ChangeRecord) -> None:
         put = {
@@ -282,14 +303,17 @@ class DynamoApplicationRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        put = {"Put": {"TableName": self._table, "Item": self._item(application),
-                       "ConditionExpression": "attribute_not_exists(pk)"}}
+        item = self._item(application)
+        put = {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
         try:
-            self._db.transact_write_items(TransactItems=[guard, put])
+            transact(self._db, [guard, put])
         except ClientError as err:
             if not _is_condition_failure(err):
                 raise
             existing = self._guard(application.household_id, application.cycle_month)
+            if existing == application.application_id and stored_as_written(self._db, self._table, item):
+                return  # this very application, stored before the answer was lost
+
             raise Conflict(
                 f"household {application.household_id} already has application {existing} "
                 f"for cycle {application.cycle_month}",
@@ -307,14 +331,17 @@ class DynamoApplicationRepository:
         return codec.application_from(from_item(out["Item"])) if "Item" in out else None
 
     def save(self, application: Application, expected_version: int) -> None:
+        item = self._item(application)
         try:
             self._db.put_item(
-                TableName=self._table, Item=self._item(application),
+                TableName=self._table, Item=item,
                 ConditionExpression="#v = :expected",
                 ExpressionAttributeNames={"#v": "version"},
                 ExpressionAttributeValues=to_item({":expected": expected_version}),
             )
         except ClientError as err:
+            if _is_condition_failure(err) and stored_as_written(self._db, self._table, item):
+                return  # this very save, applied before its answer was lost
             if _is_condition_failure(err):
                 raise Conflict(
                     f"application {application.application_id} changed since version {expected_version}",

@@ -36,6 +36,7 @@ from chalicelib.adapters.dynamodb import (
     query_prefix,
     read_counters,
     to_item,
+    transact,
 )
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.grievances import Grievance, counter_deltas
@@ -69,8 +70,7 @@ class DynamoGrievanceRepository:
         items = [{"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
                  for item in (pointer, by_reference, self._item(grievance))]
         try:
-            self._db.transact_write_items(
-                TransactItems=items + self._count(grievance.region_code, counter_deltas(None, grievance)))
+            transact(self._db, items + self._count(grievance.region_code, counter_deltas(None, grievance)))
         except ClientError as err:
             if _is_condition_failure(err):
                 raise Conflict(f"grievance {grievance.grievance_id} exists", field="grievance_id",
@@ -97,8 +97,7 @@ class DynamoGrievanceRepository:
                        "ConditionExpression": "#v = :v", "ExpressionAttributeNames": {"#v": "version"},
                        "ExpressionAttributeValues": to_item({":v": before.version})}}
         try:
-            self._db.transact_write_items(
-                TransactItems=[put, *self._count(grievance.region_code, counter_deltas(before, grievance))])
+            transact(self._db, [put, *self._count(grievance.region_code, counter_deltas(before, grievance))])
         except ClientError as err:
             if _is_condition_failure(err):
                 raise Conflict(f"grievance {grievance.grievance_id} changed meanwhile; read it again",

@@ -89,6 +89,7 @@ class DynamoPayrollRepository:
             if not items:
                 return 0
             try:
+                # No request token: a repeated write must fail its conditions, so it counts as existing.
                 self._db.transact_write_items(TransactItems=[
                     {"Put": {"TableName": self._table, "Item": item,
                              "ConditionExpression": "attribute_not_exists(pk)"}} for item in items])

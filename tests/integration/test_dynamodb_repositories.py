@@ -11,12 +11,11 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoHouseholdRepository, from_item
 from chalicelib.config import Settings
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.households import ChangeRecord, Household
 from chalicelib.ports import ApplicationQuery
 from chalicelib.services.intake import IntakeService
 from devstack.population import household as synthetic_household
 from devstack.seed import to_household
-from tests.builders import WORKER, application_request
+from tests.builders import WORKER, application_request, change
 from tests.fakes import FixedClock, SequentialIds
 
 
@@ -27,15 +26,10 @@ def repos(aws: Settings) -> tuple[DynamoHouseholdRepository, DynamoApplicationRe
             DynamoApplicationRepository(client, aws.applications_table), client)
 
 
-def _change(h: Household, version: int, action: str = "household_updated") -> ChangeRecord:
-    return ChangeRecord(household_id=h.household_id, version=version, at="2026-11-10T09:00:00+00:00",
-                        actor_id="w", actor_role="mahalla_worker", action=action, target="household")
-
-
 def test_a_household_round_trips_and_its_people_are_findable_by_pinfl(repos) -> None:
     households, _, _ = repos
     h = to_household(synthetic_household(3), "2026-11-01T00:00:00+00:00")
-    households.add(h, _change(h, 1, "household_registered"))
+    households.add(h, change(h, 1, "household_registered"))
     stored = households.get(h.household_id)
     assert stored is not None and h.bank_account is not None and stored.bank_account is not None
     # the bank number comes back sealed, with its mask; everything else as written
@@ -47,12 +41,12 @@ def test_a_household_round_trips_and_its_people_are_findable_by_pinfl(repos) -> 
 def test_a_second_household_claiming_a_registered_person_writes_nothing(repos) -> None:
     households, _, _ = repos
     h = to_household(synthetic_household(3), "t")
-    households.add(h, _change(h, 1, "household_registered"))
+    households.add(h, change(h, 1, "household_registered"))
     # Given a new household that repeats one registered member
     intruder = replace(h, household_id="hh-other", members=(h.members[0],))
     # When it is added, Then it is refused as a whole: no household item, no change record
     with pytest.raises(Conflict):
-        households.add(intruder, _change(intruder, 1, "household_registered"))
+        households.add(intruder, change(intruder, 1, "household_registered"))
     assert households.get("hh-other") is None
     assert households.changes("hh-other") == []
 
@@ -60,12 +54,12 @@ def test_a_second_household_claiming_a_registered_person_writes_nothing(repos) -
 def test_a_stale_version_overwrites_nothing(repos) -> None:
     households, _, _ = repos
     h = to_household(synthetic_household(4), "t")
-    households.add(h, _change(h, 1, "household_registered"))
+    households.add(h, change(h, 1, "household_registered"))
     first = replace(h, version=2, updated_at="a")
-    households.save(first, 1, _change(h, 2))
+    households.save(first, 1, change(h, 2))
     # When a writer who read version 1 saves again
     with pytest.raises(Conflict):
-        households.save(replace(h, version=2, updated_at="b"), 1, _change(h, 2))
+        households.save(replace(h, version=2, updated_at="b"), 1, change(h, 2))
     # Then the first write stands and the log has one update
     assert households.get(h.household_id).updated_at == "a"
     assert [c.version for c in households.changes(h.household_id)] == [1, 2]

@@ -15,11 +15,10 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository, DynamoHouseholdRepository
 from chalicelib.config import Settings
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.households import ChangeRecord, Household
 from chalicelib.services.intake import IntakeService
 from devstack.population import household as synthetic_household
 from devstack.seed import to_household
-from tests.builders import WORKER, application_request
+from tests.builders import WORKER, application_request, change
 from tests.fakes import FixedClock, SequentialIds
 
 WRITES = ("put_item", "transact_write_items")
@@ -51,11 +50,6 @@ def lossy(aws: Settings) -> tuple[DynamoHouseholdRepository, DynamoApplicationRe
     client = AnswerLost(boto3.client("dynamodb", region_name=aws.region))
     return (DynamoHouseholdRepository(client, aws.registry_table, bootstrap.field_cipher(aws)),
             DynamoApplicationRepository(client, aws.applications_table), client)
-
-
-def _change(h: Household, version: int, action: str = "household_updated") -> ChangeRecord:
-    return ChangeRecord(household_id=h.household_id, version=version, at="2026-11-10T09:00:00+00:00",
-                        actor_id="w", actor_role="mahalla_worker", action=action, target="household")
 
 
 def test_an_application_whose_answer_was_lost_is_stored_once_and_not_refused(lossy) -> None:
@@ -93,11 +87,11 @@ def test_a_household_write_whose_answer_was_lost_is_not_a_conflict(lossy) -> Non
     households, _, _ = lossy
     h = to_household(synthetic_household(5), "2026-11-01T00:00:00+00:00")
     # When a household is registered and then updated, each transaction sent twice
-    households.add(h, _change(h, 1, "household_registered"))
-    households.save(replace(h, version=2, updated_at="a"), 1, _change(h, 2))
+    households.add(h, change(h, 1, "household_registered"))
+    households.save(replace(h, version=2, updated_at="a"), 1, change(h, 2))
     # Then both stand, with one change record each
     assert households.get(h.household_id).version == 2
     assert [c.version for c in households.changes(h.household_id)] == [1, 2]
     # and a writer who read version 1 is still refused
     with pytest.raises(Conflict):
-        households.save(replace(h, version=2, updated_at="b"), 1, _change(h, 2))
+        households.save(replace(h, version=2, updated_at="b"), 1, change(h, 2))

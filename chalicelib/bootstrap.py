@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.notifications import NotificationService
     from chalicelib.services.payroll import PayrollService
     from chalicelib.services.workflow import WorkflowService
+    from chalicelib.services.workflow_starts import StartSweep
 
 
 def aws_client(service: str, settings: Settings) -> Any:
@@ -207,6 +208,12 @@ class Services:
 
         return IntakeService(self.household_repository, self.application_repository, self.clock, self.ids,
                              self.settings, self.application_workflow)
+
+    @cached_property
+    def start_sweep(self) -> StartSweep:
+        from chalicelib.services.workflow_starts import StartSweep
+
+        return StartSweep(self.application_repository, self.application_workflow, self.clock)
 
     @cached_property
     def households(self) -> HouseholdService:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.applications import Application
+from chalicelib.domain.applications import Application, PendingStart
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
 from chalicelib.domain.cases import Case
@@ -206,12 +206,24 @@ class CaseRepository(Protocol):
 
 class ApplicationRepository(Protocol):
     def add(self, application: Application) -> None:
-        """Stores a new application; Conflict if the household already filed for that cycle month."""
+        """Stores a new application and, in the same write, its attempt's pending start (the outbox);
+        Conflict if the household already filed for that cycle month."""
         ...
 
     def get(self, application_id: str) -> Application | None: ...
 
-    def save(self, application: Application, expected_version: int) -> None: ...
+    def save(self, application: Application, expected_version: int, *, start: bool = False) -> None:
+        """Stores the application if still at ``expected_version``; with ``start``, the pending start of
+        its (new) attempt in the same write."""
+        ...
+
+    def pending_starts(self) -> Iterator[PendingStart]:
+        """Every attempt whose run is owed and not known to be started, oldest first within a shard."""
+        ...
+
+    def started(self, application_id: str, attempt: int) -> None:
+        """The attempt's run is started: its pending start is cleared."""
+        ...
 
     def list(self, query: ApplicationQuery) -> Page: ...
 
@@ -406,6 +418,9 @@ class SmsPort(Protocol):
 
 
 class Workflow(Protocol):
+    # False where no state machine is configured (API-only runs and tests): nothing is ever started.
+    configured: bool
+
     def start(self, name: str, payload: dict[str, object]) -> bool:
         """Starts the flow under ``name``; False when a run with that name exists already."""
         ...

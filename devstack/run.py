@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         stack.start_agencies()
         stack.deploy_workflow()
+        stack.start_schedules()
         stack.start_api()
         _welcome(stack, log)
         while True:

@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -67,6 +68,7 @@ class EmbeddedStack:
         self._api: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
         self._saved_env: dict[str, str] | None = None
+        self._schedules: threading.Event | None = None
 
     @property
     def endpoint(self) -> str:
@@ -102,6 +104,7 @@ class EmbeddedStack:
             self.seed()
             self.start_agencies()
             self.deploy_workflow()
+            self.start_schedules()
             self.start_api()
         except BaseException:
             self.stop()
@@ -151,6 +154,22 @@ class EmbeddedStack:
         os.environ.update(self.env())
         bootstrap.reset(bootstrap.build(self.settings()))
 
+    def start_schedules(self, every_s: float = 20.0) -> None:
+        """The schedules a local run needs, on a thread: the sweep of pending workflow starts (every minute
+        on AWS), so an application whose start failed is started here too."""
+        from chalicelib.tasks.application_workflow import start_pending_workflows
+
+        stop = self._schedules = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every_s):
+                try:
+                    start_pending_workflows({}, None)
+                except Exception:  # a sweep that fails is tried again next time, as its schedule would
+                    logging.getLogger("spsr-devstack").exception("the start sweep failed")
+
+        threading.Thread(target=loop, name="spsr-schedules", daemon=True).start()
+
     def start_api(self) -> None:
         chalice = Path(sys.executable).parent / "chalice"
         out: Any = subprocess.DEVNULL
@@ -171,6 +190,9 @@ class EmbeddedStack:
         _wait(healthy, "chalice local", timeout=60)
 
     def stop(self) -> None:
+        if self._schedules is not None:
+            self._schedules.set()
+            self._schedules = None
         if self._api is not None and self._api.poll() is None:
             self._api.terminate()
             try:

@@ -572,6 +572,10 @@ class RegistryStack(cdk.Stack):
             namespace="SPSR", metric_name="OverdueApplications", dimensions_map={"service": "workflow"},
             statistic="Maximum", period=cdk.Duration.days(1)), 0,
             "applications undecided past their 3-working-day due date (report_overdue, daily)")
+        self._alarm("PendingStartsAlarm", cloudwatch.Metric(
+            namespace="SPSR", metric_name="PendingStartsFound", dimensions_map={"service": "workflow"},
+            statistic="Maximum", period=five), 0,
+            "workflow runs still not started a minute after their application was stored (start_pending_workflows)")
         self._alarm("OverdueGrievancesAlarm", cloudwatch.Metric(
             namespace="SPSR", metric_name="OverdueGrievances", dimensions_map={"service": "grievances"},
             statistic="Maximum", period=cdk.Duration.days(1)), 0,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from chalicelib.adapters.crypto import EnvelopeCipher
-from chalicelib.domain.applications import Application
+from chalicelib.domain.applications import Application, PendingStart
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict
@@ -87,6 +87,7 @@ class FakeApplications:
     def __init__(self) -> None:
         self.items: dict[str, Application] = {}
         self.guards: dict[tuple[str, str], str] = {}
+        self.outbox: dict[tuple[str, int], PendingStart] = {}
 
     def add(self, application: Application) -> None:
         key = (application.household_id, application.cycle_month)
@@ -94,14 +95,28 @@ class FakeApplications:
             raise Conflict("already applied", field="household", code="application_exists")
         self.guards[key] = application.application_id
         self.items[application.application_id] = application
+        self._owe(application)
 
     def get(self, application_id: str) -> Application | None:
         return self.items.get(application_id)
 
-    def save(self, application: Application, expected_version: int) -> None:
+    def save(self, application: Application, expected_version: int, *, start: bool = False) -> None:
         if self.items[application.application_id].version != expected_version:
             raise Conflict("stale", field="version", code="stale_version")
         self.items[application.application_id] = application
+        if start:
+            self._owe(application)
+
+    def _owe(self, application: Application) -> None:
+        since = application.history[-1].at if application.history else application.created_at
+        key = (application.application_id, application.attempt)
+        self.outbox[key] = PendingStart(application.application_id, application.attempt, since)
+
+    def pending_starts(self) -> Iterator[PendingStart]:
+        yield from sorted(self.outbox.values(), key=lambda p: p.since)
+
+    def started(self, application_id: str, attempt: int) -> None:
+        self.outbox.pop((application_id, attempt), None)
 
     def list(self, query: ApplicationQuery) -> Page:
         def matches(a: Application) -> bool:
@@ -179,6 +194,8 @@ class FakeEvidenceStore:
 
 class FakeWorkflow:
     """Records the runs started, by name (a name starts once)."""
+
+    configured = True
 
     def __init__(self) -> None:
         self.started: dict[str, dict[str, object]] = {}

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import codec
 from chalicelib.agency_ports import AccessLogEntry
-from chalicelib.domain.applications import Application
+from chalicelib.domain.applications import Application, PendingStart
 from chalicelib.domain.assignments import Assignment
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict, ValidationFailed
@@ -306,7 +306,7 @@ class DynamoApplicationRepository:
         item = self._item(application)
         put = {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
         try:
-            transact(self._db, [guard, put])
+            transact(self._db, [guard, put, self._outbox_put(application)])
         except ClientError as err:
             if not _is_condition_failure(err):
                 raise
@@ -320,6 +320,29 @@ class DynamoApplicationRepository:
                 field="household", code="application_exists",
             ) from None
 
+    # -- the outbox: attempts whose workflow run is owed (services/workflow_starts.py)
+
+    @staticmethod
+    def _outbox_key(application_id: str, attempt: int) -> dict[str, Any]:
+        shard = hashlib.sha256(application_id.encode()).hexdigest()[0]
+        return to_item({"pk": f"OUTBOX#{shard}", "sk": f"{application_id}#{attempt:04d}"})
+
+    def _outbox_put(self, application: Application) -> dict[str, Any]:
+        item = {**self._outbox_key(application.application_id, application.attempt),
+                **to_item({"application_id": application.application_id, "attempt": application.attempt,
+                           "since": application.history[-1].at if application.history else application.created_at})}
+        return {"Put": {"TableName": self._table, "Item": item}}
+
+    def pending_starts(self) -> Iterator[PendingStart]:
+        for shard in "0123456789abcdef":
+            for item in query_items(self._db, TableName=self._table, ConsistentRead=True,
+                                    KeyConditionExpression="pk = :p",
+                                    ExpressionAttributeValues=to_item({":p": f"OUTBOX#{shard}"})):
+                yield PendingStart(item["application_id"], int(item["attempt"]), item["since"])
+
+    def started(self, application_id: str, attempt: int) -> None:
+        self._db.delete_item(TableName=self._table, Key=self._outbox_key(application_id, attempt))
+
     def _guard(self, household_id: str, month: str) -> str | None:
         out = self._db.get_item(TableName=self._table, ConsistentRead=True,
                                 Key=to_item({"pk": f"GUARD#{household_id}#{month}", "sk": "GUARD"}))
@@ -330,15 +353,16 @@ class DynamoApplicationRepository:
                                 Key=to_item({"pk": f"APP#{application_id}", "sk": "META"}))
         return codec.application_from(from_item(out["Item"])) if "Item" in out else None
 
-    def save(self, application: Application, expected_version: int) -> None:
+    def save(self, application: Application, expected_version: int, *, start: bool = False) -> None:
         item = self._item(application)
+        put = {"TableName": self._table, "Item": item, "ConditionExpression": "#v = :expected",
+               "ExpressionAttributeNames": {"#v": "version"},
+               "ExpressionAttributeValues": to_item({":expected": expected_version})}
         try:
-            self._db.put_item(
-                TableName=self._table, Item=item,
-                ConditionExpression="#v = :expected",
-                ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues=to_item({":expected": expected_version}),
-            )
+            if start:  # the new attempt's pending start in the same write: a run is owed once it is stored
+                transact(self._db, [{"Put": put}, self._outbox_put(application)])
+            else:
+                self._db.put_item(**put)
         except ClientError as err:
             if _is_condition_failure(err) and stored_as_written(self._db, self._table, item):
                 return  # this very save, applied before its answer was lost

@@ -9,6 +9,8 @@ from botocore.exceptions import ClientError
 
 
 class StepFunctionsWorkflow:
+    configured = True
+
     def __init__(self, client: Any, state_machine_arn: str) -> None:
         self._sfn = client
         self._arn = state_machine_arn
@@ -25,6 +27,8 @@ class StepFunctionsWorkflow:
 
 class UnconfiguredWorkflow:
     """Stands in when no state machine ARN is configured (API-only runs and tests): starts nothing."""
+
+    configured = False
 
     def start(self, name: str, payload: dict[str, object]) -> bool:
         return False

@@ -107,6 +107,20 @@ class Application:
         return self.application_id.split("-")[-1][:10].upper()
 
 
+def run_name(application_id: str, attempt: int) -> str:
+    """The workflow run of an application's attempt: one run per attempt, a start idempotent by it."""
+    return application_id if attempt == 1 else f"{application_id}-{attempt}"
+
+
+@dataclass(frozen=True)
+class PendingStart:
+    """An attempt whose workflow run is owed and not known to be started (the outbox's record)."""
+
+    application_id: str
+    attempt: int
+    since: str  # ISO timestamp of the write that called for the run
+
+
 def cycle_month(received_at: datetime, cutoff_day: int, timezone: str = "Asia/Tashkent") -> str:
     """The cycle month an application received at ``received_at`` belongs to."""
     if received_at.tzinfo is None:

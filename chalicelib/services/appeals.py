@@ -37,6 +37,7 @@ from chalicelib.domain.grievances import Appeal, Grievance
 from chalicelib.ports import ApplicationRepository, Clock, DecisionRepository, GrievanceRepository, Workflow
 from chalicelib.services.applications import ApplicationService
 from chalicelib.services.grievances import GrievanceService
+from chalicelib.services.workflow_starts import start_run
 
 logger = Logger(service="spsr-appeals")
 SYSTEM_ACTOR = "system:appeals"
@@ -160,7 +161,7 @@ class AppealService:
                            note=f"appeal {g.reference}: re-assessment of attempt {contested.attempt}, {how}")
         moved = replace(moved, attempt=app.attempt + 1, manual_evidence=manual,
                         appeal=AppealRef(g.grievance_id, contested.attempt, contested.decision_month))
-        self._application_repo.save(moved, app.version)
+        self._application_repo.save(moved, app.version, start=True)
         logger.info("appeal re-assessment started", extra={"grievance_id": g.grievance_id,
                                                            "application_id": app.application_id,
                                                            "attempt": moved.attempt,
@@ -168,9 +169,7 @@ class AppealService:
         return Reassessment(g, moved, self._start(moved))
 
     def _start(self, app: Application) -> bool:
-        assert self._workflow is not None
-        return self._workflow.start(f"{app.application_id}-{app.attempt}",
-                                    {"application_id": app.application_id, "attempt": app.attempt})
+        return start_run(self._application_repo, self._workflow, app)
 
     # -- the answer ------------------------------------------------------------------------------
     def answer(self, application: Application, decision: Decision) -> bool:

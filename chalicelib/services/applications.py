@@ -28,6 +28,7 @@ from chalicelib.ports import (
     Workflow,
 )
 from chalicelib.services.uploads import check_upload
+from chalicelib.services.workflow_starts import start_run
 
 
 class ApplicationService:
@@ -193,13 +194,12 @@ class ApplicationService:
                            field="status", code="invalid_transition")
         if self._workflow is None:
             raise Conflict("the workflow is not configured here", code="workflow_unavailable")
-        # A staff re-run is a new attempt; the run name carries the attempt so each is its own run,
+        # A staff re-run is a new attempt with its own run (``run_name``), owed from the save on,
         # and the workflow's first step moves the application from review back to collecting.
         change = StatusChange("needs_review", self._now(), principal.subject, principal.role, f"re-run: {note}")
         moved = replace(app, attempt=app.attempt + 1, version=app.version + 1, history=(*app.history, change))
-        self._applications.save(moved, app.version)
-        self._workflow.start(f"{moved.application_id}-{moved.attempt}",
-                             {"application_id": moved.application_id, "attempt": moved.attempt})
+        self._applications.save(moved, app.version, start=True)
+        start_run(self._applications, self._workflow, moved)
         return moved
 
     def overdue(self, principal: Principal, *, cycle_month: str | None = None, limit: int = 50,

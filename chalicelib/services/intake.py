@@ -20,6 +20,7 @@ from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.households import Address, BankAccount, ChangeRecord, Household, Member, check_members
 from chalicelib.domain.working_days import decision_due
 from chalicelib.ports import ApplicationRepository, Clock, HouseholdRepository, IdGenerator, Workflow
+from chalicelib.services.workflow_starts import start_run
 
 logger = Logger(service="spsr-intake")
 
@@ -89,28 +90,9 @@ class IntakeService:
             created_by=principal.subject,
             due_date=decision_due(now.astimezone(ZoneInfo(self._settings.timezone)).date()).isoformat(),
         )
-        self._applications.add(app)
-        self._start(app)
+        self._applications.add(app)  # with its pending start: the run is owed from here on
+        start_run(self._applications, self._workflow, app)
         return app
-
-    def workflow_start(self, name: str, application_id: str, attempt: int) -> bool:
-        """Starts a run (idempotent by name); False when it exists already or no workflow is configured."""
-        if self._workflow is None:
-            return False
-        return self._workflow.start(name, {"application_id": application_id, "attempt": attempt})
-
-    def _start(self, app: Application) -> None:
-        """Starts the decision workflow, named by the application id so a double submit starts one run.
-
-        The application is already stored: if the start fails it stays ``submitted`` and the
-        scheduled sweep (``start_pending_workflows``) starts it later, so nothing is lost.
-        """
-        if self._workflow is None:
-            return
-        try:
-            self._workflow.start(app.application_id, {"application_id": app.application_id, "attempt": 1})
-        except Exception:  # any failure here is retried by the sweep; the request itself succeeded
-            logger.exception("workflow start failed", extra={"application_id": app.application_id})
 
     def _household_for(self, principal: Principal, request: ApplicationRequest,
                        stamp: str) -> tuple[Household, tuple[Member, ...]]:

@@ -100,18 +100,16 @@ def mark_needs_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                                       str(error.get("Error", "unknown")) if error else None)
 
 
-@bp.schedule("rate(10 minutes)", name="start_pending_workflows")
+@bp.schedule("rate(1 minute)", name="start_pending_workflows")
 def start_pending_workflows(event: Any) -> dict[str, Any]:
-    """Starts the workflow of applications left ``submitted`` (a start that failed at intake)."""
-    services = bootstrap.services()
-    started = 0
-    for cycle in services.applications.open_cycles():
-        for app in _every(services.applications.list, status="submitted", cycle_month=cycle):
-            name = app.application_id if app.attempt == 1 else f"{app.application_id}-{app.attempt}"
-            if services.intake.workflow_start(name, app.application_id, app.attempt):
-                started += 1
-    logger.info("pending workflows started", extra={"started": started})
-    return {"started": started}
+    """Starts the runs still pending a minute after the write that called for them (the outbox's
+    safety net: a start that failed at intake, a re-run or an appeal); metric ``PendingStartsFound``."""
+    done = bootstrap.services().start_sweep.run()
+    metrics.add_metric(name="PendingStartsFound", unit=MetricUnit.Count, value=done.found)
+    metrics.flush_metrics()
+    logger.info("pending workflow starts", extra={"found": done.found, "started": done.started,
+                                                 "superseded": done.superseded})
+    return {"found": done.found, "started": done.started, "superseded": done.superseded}
 
 
 @bp.schedule("cron(0 1 * * ? *)", name="report_overdue")

@@ -271,6 +271,8 @@ def test_manual_facts_that_make_a_family_eligible_wait_for_a_second_officer(flow
 
 
 def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Settings) -> None:
+    from datetime import timedelta
+
     from chalicelib.adapters.dynamodb import DynamoApplicationRepository
     from chalicelib.adapters.system import RandomIds, SystemClock
     from chalicelib.domain.access import Principal
@@ -278,23 +280,51 @@ def test_the_sweep_starts_the_run_of_an_application_whose_start_failed(flow: Set
     from chalicelib.tasks.application_workflow import start_pending_workflows
     from tests.builders import application_request
 
-    # Given an application stored while the workflow could not be started
+    class Broken:
+        configured = True
+
+        def start(self, name: str, payload: dict[str, object]) -> bool:
+            raise ConnectionError("Step Functions unreachable")
+
+    # Given an application stored while its workflow could not be started
     h = _households(5)[4]
     db = boto3.client("dynamodb", region_name=flow.region)
-    no_workflow = IntakeService(DynamoHouseholdRepository(db, flow.registry_table, bootstrap.field_cipher(flow)),
-                                DynamoApplicationRepository(db, flow.applications_table), SystemClock(), RandomIds(),
-                                flow, workflow=None)
-    stored = no_workflow.submit(Principal("w", "mahalla_worker", h.mahalla_code),
-                                application_request(application_payload(h, PERIOD)))
-    # When the scheduled sweep runs (twice: the second finds the run already started)
+    applications = DynamoApplicationRepository(db, flow.applications_table)
+    broken = IntakeService(DynamoHouseholdRepository(db, flow.registry_table, bootstrap.field_cipher(flow)),
+                           applications, SystemClock(), RandomIds(), flow, workflow=Broken())
+    stored = broken.submit(Principal("w", "mahalla_worker", h.mahalla_code),
+                           application_request(application_payload(h, PERIOD)))
     event = json.loads((lambda_bridge.ROOT / "events" / "schedules" / "start_pending_workflows.json").read_text())
     event.pop("_function")
+    # When the scheduled sweep runs at once, then a minute and a half later, then again
+    at_once = start_pending_workflows(event, None)
+    later = SystemClock()
+    later.now = lambda: datetime.now(UTC) + timedelta(seconds=90)  # type: ignore[method-assign]
+    services = bootstrap.services()
+    services.__dict__.pop("start_sweep", None)
+    services.__dict__["clock"] = later
     first = start_pending_workflows(event, None)
     run = wait_for(stored.application_id)
     second = start_pending_workflows(event, None)
-    # Then exactly one run decided it
-    assert first == {"started": 1} and second == {"started": 0}
-    assert run["status"] == "SUCCEEDED"
+    # Then the sweep leaves a start a minute to happen, starts the run once after, and finds nothing more
+    assert at_once == {"found": 0, "started": 0, "superseded": 0}
+    assert first == {"found": 1, "started": 1, "superseded": 0}
+    assert second == {"found": 0, "started": 0, "superseded": 0}
+    assert run["status"] == "SUCCEEDED" and list(applications.pending_starts()) == []
+
+
+def test_a_started_run_leaves_no_pending_start(flow: Settings) -> None:
+    from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+
+    # Given an application submitted through the API with the workflow configured
+    h = _households(6)[5]
+    with Client(app) as client:
+        created = submit(client, h)
+    # Then its run started at intake and its pending start is cleared: the sweep has nothing to do
+    assert wait_for(created["application_id"])["status"] == "SUCCEEDED"
+    applications = DynamoApplicationRepository(boto3.client("dynamodb", region_name=flow.region),
+                                               flow.applications_table)
+    assert [p for p in applications.pending_starts() if p.application_id == created["application_id"]] == []
 
 
 def test_a_family_unknown_to_the_civil_registry_goes_to_review(flow: Settings) -> None:

@@ -97,6 +97,12 @@ class Settings(BaseModel):
     agency_retries: int = 3
     agency_backoff_s: float = 0.2
     collection_timeout_s: float = 20.0
+    # An agency down after the retries: the workflow waits (doubling from collection_wait_s, at most
+    # collection_wait_max_s) and asks it again, for collection_patience_s at most (a day of the three
+    # working days to decide), before the application goes to review. make run: seconds.
+    collection_wait_s: float = 60.0
+    collection_wait_max_s: float = 3600.0
+    collection_patience_s: float = 86400.0
     # Every agency the rules read; an application is decided only with all of them answered.
     required_agencies: tuple[str, ...] = AGENCY_NAMES
 
@@ -180,6 +186,9 @@ class Settings(BaseModel):
             "SPSR_AGENCY_TIMEOUT_S": "agency_timeout_s",
             "SPSR_AGENCY_RETRIES": "agency_retries",
             "SPSR_AGENCY_BACKOFF_S": "agency_backoff_s",
+            "SPSR_COLLECTION_WAIT_S": "collection_wait_s",
+            "SPSR_COLLECTION_WAIT_MAX_S": "collection_wait_max_s",
+            "SPSR_COLLECTION_PATIENCE_S": "collection_patience_s",
         }
         for var, field in mapping.items():
             if env.get(var):

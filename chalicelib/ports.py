@@ -17,7 +17,7 @@ from chalicelib.domain.audit import AuditEntry, AuditEvent, ChainHead
 from chalicelib.domain.cases import Case
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
-from chalicelib.domain.evidence import CollectedEvidence
+from chalicelib.domain.evidence import CollectedEvidence, CollectionRounds
 from chalicelib.domain.grievances import Grievance
 from chalicelib.domain.households import ChangeRecord, Household
 from chalicelib.domain.payroll import BackPay, Instruction, PayrollRun
@@ -430,6 +430,12 @@ class EvidenceStore(Protocol):
     def put(self, key: str, evidence: CollectedEvidence) -> None: ...
 
     def get(self, key: str) -> CollectedEvidence: ...
+
+    def put_rounds(self, key: str, rounds: CollectionRounds) -> None:
+        """Keeps an attempt's answers between the rounds of a collection that waits for agencies."""
+        ...
+
+    def get_rounds(self, key: str) -> CollectionRounds | None: ...
 
 
 class DecisionRepository(Protocol):

@@ -86,6 +86,10 @@ class EmbeddedStack:
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "MOTO_PORT": str(self.moto_port),
             "SPSR_STAGE": "local", "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "POWERTOOLS_METRICS_NAMESPACE": "SPSR",
+            # An agency down is waited for in seconds here (a day on AWS): a flaky local run settles in minutes.
+            "SPSR_COLLECTION_WAIT_S": os.environ.get("SPSR_COLLECTION_WAIT_S", "2"),
+            "SPSR_COLLECTION_WAIT_MAX_S": os.environ.get("SPSR_COLLECTION_WAIT_MAX_S", "15"),
+            "SPSR_COLLECTION_PATIENCE_S": os.environ.get("SPSR_COLLECTION_PATIENCE_S", "120"),
         })
         if self.agencies is not None:
             env["SPSR_AGENCY_URLS"] = json.dumps(self.agencies.urls)

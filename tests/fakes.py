@@ -12,7 +12,7 @@ from chalicelib.domain.applications import Application, PendingStart
 from chalicelib.domain.change_requests import ChangeRequest
 from chalicelib.domain.decisions import Decision
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.evidence import CollectedEvidence
+from chalicelib.domain.evidence import CollectedEvidence, CollectionRounds
 from chalicelib.domain.grievances import Grievance, counter_deltas
 from chalicelib.domain.households import ChangeRecord, Household, bank_context
 from chalicelib.ports import (
@@ -184,6 +184,13 @@ class FakeDecisions:
 class FakeEvidenceStore:
     def __init__(self) -> None:
         self.items: dict[str, CollectedEvidence] = {}
+        self.rounds: dict[str, CollectionRounds] = {}
+
+    def put_rounds(self, key: str, rounds: CollectionRounds) -> None:
+        self.rounds[key] = rounds
+
+    def get_rounds(self, key: str) -> CollectionRounds | None:
+        return self.rounds.get(key)
 
     def put(self, key: str, evidence: CollectedEvidence) -> None:
         self.items[key] = evidence

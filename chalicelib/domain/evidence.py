@@ -176,6 +176,20 @@ class CollectionRequest:
     programmes: tuple[str, ...] = ()
 
 
+# Failures an agency gets over by itself: the workflow waits and asks it again before any review.
+TRANSIENT_KINDS = frozenset({"timeout", "unavailable", "deadline", "circuit_open"})
+
+
+@dataclass(frozen=True)
+class CollectionRounds:
+    """An attempt's collection so far, when it waits for agencies: the rounds made, when the first
+    one was, and every agency's answer received (later rounds ask only the others)."""
+
+    rounds: int
+    first_at: str  # ISO timestamp of the first round
+    answers: dict[str, AgencyFacts] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class CollectedEvidence:
     """The evidence document of one collection attempt and the agencies whose facts staff entered."""

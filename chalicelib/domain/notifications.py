@@ -6,9 +6,10 @@ the GSM-7 alphabet (160 characters a segment); Cyrillic needs UCS-2 (70 a segmen
 A decision SMS must fit in two segments; ``render`` shortens the list of reasons if it would not.
 The outcome of a change request (``change_approved``, ``change_rejected``) fits in two segments too: it
 names the request's reference, its kind and the rejection reason in the family's language.
-A grievance's SMS (``grievance_*``) names its reference, its last day or its outcome; an appeal denied
-(``appeal_denied``) says why and where to go further: the district administration (hokimiyat), then the
-court.
+``decision_delayed`` tells the family, once, that an agency's answer is awaited (the workflow waits it
+out before any review). A grievance's SMS (``grievance_*``) names its reference, its last day or its
+outcome; an appeal denied (``appeal_denied``) says why and where to go further: the district
+administration (hokimiyat), then the court.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LANGUAGES = ("uz-Latn", "uz-Cyrl", "ru", "kaa")
-EVENTS = ("received", "assigned", "rejected", "needs_review", "payment_credited", "change_approved",
+EVENTS = ("received", "assigned", "rejected", "needs_review", "decision_delayed", "payment_credited", "change_approved",
           "change_rejected", "grievance_received", "grievance_in_review", "grievance_extended",
           "grievance_escalated", "grievance_resolved", "grievance_rejected", "appeal_upheld", "appeal_denied")
 GRIEVANCE_EVENTS = ("grievance_resolved", "grievance_rejected")
@@ -29,6 +30,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "assigned": "Ariza {ref}: tayinlandi, {first} dan: {items}.",
         "rejected": "Ariza {ref}: rad etildi. Sabab: {reasons}. Savollar bo'lsa mahallaga murojaat qiling.",
         "needs_review": "Ariza {ref}: qo'shimcha tekshiruvda ({sources}). Xodim {due} gacha bog'lanadi.",
+        "decision_delayed": "Ariza {ref}: davlat idoralaridan javob kutilmoqda, qaror kechikadi. "
+                            "Qaror {due} gacha yuboriladi.",
         "payment_credited": "{month} uchun {amount} so'm kartangizga o'tkazildi ({programme}).",
         "change_approved": "So'rov {ref} ({kind}): tasdiqlandi. Siz so'ramagan bo'lsangiz, mahallaga murojaat qiling.",
         "change_rejected": "So'rov {ref} ({kind}): rad etildi. Sabab: {reason}. "
@@ -49,6 +52,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "assigned": "Ариза {ref}: тайинланди, {first} дан: {items}.",
         "rejected": "Ариза {ref}: рад этилди. Сабаб: {reasons}. Саволлар учун маҳаллага мурожаат қилинг.",
         "needs_review": "Ариза {ref}: қўшимча текширувда ({sources}). Ходим {due} гача боғланади.",
+        "decision_delayed": "Ариза {ref}: давлат идораларидан жавоб кутилмоқда, қарор кечикади. "
+                            "Қарор {due} гача юборилади.",
         "payment_credited": "{month} учун {amount} сўм картангизга ўтказилди ({programme}).",
         "change_approved": "Сўров {ref} ({kind}): тасдиқланди. Сўрамаган бўлсангиз, маҳаллага мурожаат қилинг.",
         "change_rejected": "Сўров {ref} ({kind}): рад этилди. Сабаб: {reason}. "
@@ -67,6 +72,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "assigned": "Заявка {ref}: назначено с {first}: {items}.",
         "rejected": "Заявка {ref}: отказ. Причина: {reasons}. Вопросы - в махаллю.",
         "needs_review": "Заявка {ref}: на проверке ({sources}). Сотрудник свяжется до {due}.",
+        "decision_delayed": "Заявка {ref}: ждём ответа ведомств, решение задерживается. Решение придёт до {due}.",
         "payment_credited": "За {month} зачислено {amount} сум на карту ({programme}).",
         "change_approved": "Запрос {ref} ({kind}): одобрен. Если вы его не подавали, обратитесь в махаллю.",
         "change_rejected": "Запрос {ref} ({kind}): отклонён. Причина: {reason}. Вопросы - в махаллю.",
@@ -86,6 +92,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "assigned": "Arza {ref}: tayınlandı, {first} baslap: {items}.",
         "rejected": "Arza {ref}: biykarlandı. Sebep: {reasons}. Sorawlar bolsa mahallege murajat etin'.",
         "needs_review": "Arza {ref}: qosımsha tekseriwde ({sources}). Xızmetker {due} shekem baylanısadı.",
+        "decision_delayed": "Arza {ref}: mamleketlik mekemelerden juwap kutilmekte, sheshim keshigedi. "
+                            "Sheshim {due} shekem jiberiledi.",
         "payment_credited": "{month} ushın {amount} som kartan'ızg'a o'tkerildi ({programme}).",
         "change_approved": "Soraw {ref} ({kind}): tastıyıqlandı. Siz soramag'an bolsan'ız, mahallege murajat etin'.",
         "change_rejected": "Soraw {ref} ({kind}): biykarlandı. Sebep: {reason}. "

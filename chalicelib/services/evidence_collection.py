@@ -83,6 +83,7 @@ class CollectionResult:
     deceased_member_ids: tuple[str, ...] = ()
     not_known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # agency -> person ids (no record)
     manual_used: tuple[str, ...] = ()  # agencies whose facts were entered by hand
+    answers: dict[str, AgencyFacts] = field(default_factory=dict)  # each agency's own answer (known ones too)
     duration_ms: int = 0
 
     @property
@@ -211,6 +212,7 @@ def collect_evidence(
     *,
     manual: Mapping[str, AgencyFacts] | None = None,
     corrections: Mapping[str, AgencyFacts] | None = None,
+    known: Mapping[str, AgencyFacts] | None = None,
     required: Sequence[str] = (),
     retries: int = 2,
     timeout_s: float = 30.0,
@@ -222,6 +224,7 @@ def collect_evidence(
 
     ``manual``: facts staff entered by hand, by agency, used only where that agency is missing.
     ``corrections``: facts an officer entered on appeal, by agency, used in place of its answer.
+    ``known``: answers received in an earlier round of the same attempt, by agency: not asked again.
     ``required``: agencies that must answer; one without a connector in ``agencies`` is a missing
     source (``not_configured``), never an empty answer: deciding without, say, the tax authority
     would find every family without income. ``retries``: extra attempts per query (member) after
@@ -243,11 +246,16 @@ def collect_evidence(
         on_date=period_start,
         persons=tuple(PersonRef(m.person_id, m.pinfl) for m in app.members),
     )
-    outcomes: dict[str, _Outcome] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, len(agencies)), thread_name_prefix="agency")
+    known = known or {}
+    outcomes: dict[str, _Outcome] = {
+        a.name: _Outcome(a.name, facts=known[a.name], stats=AgencyCallStats(a.name, outcome="ok"))
+        for a in agencies if a.name in known
+    }
+    asked = [a for a in agencies if a.name not in known]
+    pool = ThreadPoolExecutor(max_workers=max(1, len(asked)), thread_name_prefix="agency")
     try:
         futures: dict[Future[_Outcome], str] = {
-            pool.submit(_ask, a, query, app, access_log, retries, backoff_s, clock, sleep): a.name for a in agencies
+            pool.submit(_ask, a, query, app, access_log, retries, backoff_s, clock, sleep): a.name for a in asked
         }
         pending = set(futures)
         deadline = time.perf_counter() + timeout_s
@@ -275,6 +283,7 @@ def collect_evidence(
             result.stats[a.name] = o.stats
         if o.facts is not None:
             facts_by_agency[a.name] = o.facts
+            result.answers[a.name] = o.facts
             if o.facts.not_known:
                 result.not_known[a.name] = o.facts.not_known
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -30,7 +31,7 @@ from chalicelib.domain.applications import Application, transition
 from chalicelib.domain.assignments import Assignment, from_decision
 from chalicelib.domain.decisions import Decision, ManualFactsUsed, Outcome, decided, second_officer
 from chalicelib.domain.errors import Conflict, NotFound, SpsrError
-from chalicelib.domain.evidence import CollectedEvidence, MissingSource
+from chalicelib.domain.evidence import TRANSIENT_KINDS, CollectedEvidence, CollectionRounds, MissingSource
 from chalicelib.domain.payroll import BackPay
 from chalicelib.ports import (
     AppealAnswers,
@@ -59,15 +60,19 @@ class Collected:
     evidence_key: str
     missing: tuple[MissingSource, ...]
     calls: Mapping[str, tuple[int, str]]  # agency -> (attempts, outcome)
+    retry_in_s: int = 0  # > 0: the workflow waits this long and collects the missing sources again
+    round: int = 1
 
     @property
     def complete(self) -> bool:
         return not self.missing
 
     def to_dict(self) -> dict[str, Any]:
-        """The step's JSON output (the state machine reads ``complete``, ``missing`` and ``evidence_key``)."""
+        """The step's JSON output (the state machine reads ``complete``, ``retry_in_s``, ``missing`` and
+        ``evidence_key``)."""
         return {"application_id": self.application_id, "attempt": self.attempt, "complete": self.complete,
                 "missing": [m.to_dict() for m in self.missing], "evidence_key": self.evidence_key,
+                "retry_in_s": self.retry_in_s, "round": self.round,
                 "calls": {name: {"attempts": n, "outcome": outcome} for name, (n, outcome) in self.calls.items()}}
 
 
@@ -131,23 +136,50 @@ class WorkflowService:
         return {"application_id": application_id, "attempt": attempt}
 
     def collect(self, application_id: str, attempt: int) -> Collected:
+        """One round of the attempt's collection. When only agencies that get over failures by themselves
+        are missing (``TRANSIENT_KINDS``) and the patience is not spent, the answers received are kept,
+        the family is told once that its decision is delayed, and the workflow waits ``retry_in_s`` and
+        runs another round asking the missing agencies only; otherwise the result is final."""
         app = self._current(application_id, attempt)
+        rounds_key = f"evidence/{application_id}/{attempt:04d}-rounds.json"
+        before = self._evidence.get_rounds(rounds_key)
         result = collect_evidence(app.collection_request(), self._agencies(), self._access_log,
                                   manual={m.agency: m.as_agency_facts() for m in app.manual_evidence
                                           if not m.corrects},
                                   corrections={m.agency: m.as_agency_facts() for m in app.manual_evidence
                                                if m.corrects},
+                                  known=before.answers if before else None,
                                   required=self._settings.required_agencies, retries=self._settings.agency_retries,
                                   backoff_s=self._settings.agency_backoff_s,
                                   timeout_s=self._settings.collection_timeout_s)
+        rounds = CollectionRounds(before.rounds + 1 if before else 1, before.first_at if before else self._now(),
+                                  {**(before.answers if before else {}), **result.answers})
+        wait = self._wait(rounds, result.missing_sources)
+        if wait:
+            self._evidence.put_rounds(rounds_key, rounds)
+            self._tell(app, "decision_delayed", f"delayed:{attempt}", {"due": app.due_date})
         key = f"evidence/{application_id}/{attempt:04d}.json"
         self._evidence.put(key, CollectedEvidence(result.evidence, result.manual_used))
         logger.info("evidence collected", extra={"application_id": application_id, "attempt": attempt,
+                                                 "round": rounds.rounds, "retry_in_s": wait,
                                                  "missing": [s.agency for s in result.missing_sources],
                                                  "entered_by_hand": list(result.manual_used),
                                                  "duration_ms": result.duration_ms})
         return Collected(application_id, attempt, key, tuple(result.missing_sources),
-                         {name: (s.attempts, s.outcome) for name, s in result.stats.items()})
+                         {name: (s.attempts, s.outcome) for name, s in result.stats.items()}, wait, rounds.rounds)
+
+    def _wait(self, rounds: CollectionRounds, missing: Sequence[MissingSource]) -> int:
+        """Seconds to wait before the next round (doubling from ``collection_wait_s``, at most an hour), or 0:
+        nothing missing, a source missing for good, or the patience spent (the decision's deadline keeps
+        its margin: review, then a staff member, before the third working day)."""
+        if not missing or any(m.kind not in TRANSIENT_KINDS for m in missing):
+            return 0
+        settings = self._settings
+        wait = min(settings.collection_wait_s * 2 ** (rounds.rounds - 1), settings.collection_wait_max_s)
+        waited = (self._clock.now() - datetime.fromisoformat(rounds.first_at)).total_seconds()
+        if waited + wait > settings.collection_patience_s:
+            return 0
+        return max(1, int(wait))
 
     def needs_review(self, application_id: str, attempt: int, missing: Sequence[MissingSource] = (),
                      error_name: str | None = None) -> dict[str, Any]:

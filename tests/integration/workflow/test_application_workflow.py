@@ -53,6 +53,12 @@ def flow(aws: Settings, agencies: RunningAgencies, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SPSR_AGENCY_URLS", json.dumps(agencies.urls))
     monkeypatch.setenv("SPSR_AGENCY_TIMEOUT_S", "0.5")
     monkeypatch.setenv("SPSR_AGENCY_RETRIES", "1")
+    monkeypatch.setenv("SPSR_AGENCY_BACKOFF_S", "0")
+    # An agency down is waited for 1 s, then 2 s, for 2 s in all (seconds where AWS has a day): a fault that
+    # lasts goes to review after two rounds.
+    monkeypatch.setenv("SPSR_COLLECTION_WAIT_S", "1")
+    monkeypatch.setenv("SPSR_COLLECTION_WAIT_MAX_S", "2")
+    monkeypatch.setenv("SPSR_COLLECTION_PATIENCE_S", "2")
     settings = Settings.from_env()
     repo = DynamoHouseholdRepository(boto3.client("dynamodb", region_name=aws.region), settings.registry_table,
                                      bootstrap.field_cipher(settings))
@@ -132,7 +138,8 @@ def test_applications_are_decided_as_the_rules_decide_the_agencies_evidence(flow
 
 
 @pytest.mark.parametrize("mode", ["timeout", "http_500", "soap_fault", "malformed"])
-def test_an_agency_fault_sends_the_application_to_review_naming_the_source(flow: Settings, agencies, mode) -> None:
+def test_an_agency_fault_that_lasts_sends_the_application_to_review_naming_the_source(
+        flow: Settings, agencies, mode) -> None:
     agency = "cadastre" if mode == "soap_fault" else "tax"
     agencies.set_faults(agency, mode=mode, timeout_s=1.0)
     h = _households(1)[0]
@@ -144,6 +151,37 @@ def test_an_agency_fault_sends_the_application_to_review_naming_the_source(flow:
     assert run["status"] == "SUCCEEDED"
     assert final["status"] == "needs_review"
     assert agency in final["history"][-1]["note"]
+    # An agency that is down is waited for (one "delayed" SMS) before the review; a malformed answer is not
+    sms = sorted(i["template"]["S"] for i in _sms_sent(flow, created["application_id"]))
+    assert sms == sorted(["received", "needs_review"] + (["decision_delayed"] if mode != "malformed" else []))
+
+
+def test_an_outage_is_waited_out_and_the_family_decided_without_review(flow: Settings, agencies,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    # Given the tax authority down when the family applies, and back a few seconds later
+    monkeypatch.setenv("SPSR_COLLECTION_PATIENCE_S", "60")
+    bootstrap.reset()
+    agencies.set_faults("tax", mode="http_500")
+    threading.Timer(2.5, agencies.clear_faults).start()
+    h = _households(2)[1]
+    with Client(app) as client:
+        created = submit(client, h)
+        app_id = created["application_id"]
+        run = wait_for(app_id, timeout=90)
+        worker = {"Authorization": f"Bearer {issue('mahalla_worker', h.mahalla_code)}"}
+        final = client.http.get(f"/applications/{app_id}", headers=worker).json_body
+        log = client.http.get(f"/applications/{app_id}/access-log", headers=worker).json_body["items"]
+    # Then the workflow waited, asked the tax authority again, and decided: no review, no staff work
+    assert run["status"] == "SUCCEEDED" and final["status"] in ("assigned", "rejected")
+    assert [s["status"] for s in final["history"]] == ["submitted", "collecting", "assessed", final["status"]]
+    # and the family got one SMS that its decision is delayed, however many rounds it took
+    sms = sorted(i["template"]["S"] for i in _sms_sent(flow, app_id))
+    assert sms == sorted(["received", "decision_delayed", final["status"]])
+    # and the agencies that had answered were not asked again: one success per agency and member
+    answered = [(e["agency"], e["person_id"]) for e in log if e["outcome"] in ("ok", "not_known")]
+    assert len(answered) == len(set(answered)) == len(flow.required_agencies) * len(h.members)
 
 
 def test_staff_rerun_after_the_agency_recovers_decides_the_application(flow: Settings, agencies) -> None:

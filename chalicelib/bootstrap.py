@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.config import Settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.breakers import DynamoCircuitBreakers
     from chalicelib.adapters.crypto import EnvelopeCipher
     from chalicelib.adapters.dynamodb import DynamoAccessLog, DynamoHouseholdRepository
     from chalicelib.adapters.grievances import DynamoGrievanceRepository
@@ -294,7 +295,14 @@ class Services:
             self.application_repository, self.decision_repository, self.assignment_repository,
             S3EvidenceStore(self.s3, self.settings.documents_bucket), self.notifications, lambda: self.agencies,
             self.access_log, lambda evidence: self.assess(evidence), self.clock, self.settings,
-            appeals=self.appeals, back_pay=self.payroll_repository)
+            appeals=self.appeals, back_pay=self.payroll_repository, breakers=self.circuit_breakers)
+
+    @cached_property
+    def circuit_breakers(self) -> DynamoCircuitBreakers:
+        from chalicelib.adapters.breakers import DynamoCircuitBreakers
+
+        return DynamoCircuitBreakers(self.dynamodb, self.settings.applications_table,
+                                     failures=self.settings.breaker_failures, probe_s=self.settings.breaker_probe_s)
 
     @cached_property
     def payroll(self) -> PayrollService:

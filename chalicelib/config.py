@@ -103,6 +103,10 @@ class Settings(BaseModel):
     collection_wait_s: float = 60.0
     collection_wait_max_s: float = 3600.0
     collection_patience_s: float = 86400.0
+    # After breaker_failures collections in a row found an agency down, it is left alone but for one
+    # probe every breaker_probe_s (adapters/breakers.py).
+    breaker_failures: int = 5
+    breaker_probe_s: float = 30.0
     # Every agency the rules read; an application is decided only with all of them answered.
     required_agencies: tuple[str, ...] = AGENCY_NAMES
 
@@ -189,6 +193,8 @@ class Settings(BaseModel):
             "SPSR_COLLECTION_WAIT_S": "collection_wait_s",
             "SPSR_COLLECTION_WAIT_MAX_S": "collection_wait_max_s",
             "SPSR_COLLECTION_PATIENCE_S": "collection_patience_s",
+            "SPSR_BREAKER_FAILURES": "breaker_failures",
+            "SPSR_BREAKER_PROBE_S": "breaker_probe_s",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -6,7 +6,7 @@ implement them in memory. Only ``chalicelib.bootstrap`` chooses which.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -423,6 +423,20 @@ class Workflow(Protocol):
 
     def start(self, name: str, payload: dict[str, object]) -> bool:
         """Starts the flow under ``name``; False when a run with that name exists already."""
+        ...
+
+
+class CircuitBreakers(Protocol):
+    """One circuit per agency, shared by every execution: after ``failures`` collections in a row found
+    an agency down, it is left alone (open) for a while, except one probe per interval."""
+
+    def blocked(self, agencies: Sequence[str], now: float) -> set[str]:
+        """The agencies not to ask now: open, with this interval's probe claimed by another caller
+        (the caller that claims it asks the agency: the probe)."""
+        ...
+
+    def record(self, agency: str, ok: bool, now: float) -> None:
+        """The outcome of asking ``agency``: an answer closes its circuit, a failure counts toward opening it."""
         ...
 
 

@@ -161,14 +161,12 @@ class EmbeddedStack:
     def start_schedules(self, every_s: float = 20.0) -> None:
         """The schedules a local run needs, on a thread: the sweep of pending workflow starts (every minute
         on AWS), so an application whose start failed is started here too."""
-        from chalicelib.tasks.application_workflow import start_pending_workflows
-
         stop = self._schedules = threading.Event()
 
         def loop() -> None:
             while not stop.wait(every_s):
                 try:
-                    start_pending_workflows({}, None)
+                    bootstrap.services().start_sweep.run()
                 except Exception:  # a sweep that fails is tried again next time, as its schedule would
                     logging.getLogger("spsr-devstack").exception("the start sweep failed")
 

@@ -65,8 +65,9 @@ FUNCTIONS: dict[str, Grants] = {
     "begin_application": Grants(tables={"applications": "write", "audit": "write"},
                                 why="marks the run of an application"),
     "collect_evidence": Grants(
-        tables={"applications": "read", "audit": "write"}, documents="write", secrets=("agency_credentials",),
-        why="asks the agencies, logs every query, stores the evidence"),
+        tables={"applications": "write", "audit": "write"}, documents="write", secrets=("agency_credentials",),
+        sms=True, why="asks the agencies, logs every query, stores the evidence and the answers kept between "
+                      "rounds, keeps the agencies' circuit breakers, tells a family once its decision is delayed"),
     "assess_application": Grants(tables={"applications": "write", "audit": "write"}, documents="read",
                                  why="reads the evidence, stores the decision"),
     "record_decision": Grants(tables={"applications": "write", "assignments": "write", "audit": "write",

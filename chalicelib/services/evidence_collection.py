@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -213,6 +213,7 @@ def collect_evidence(
     manual: Mapping[str, AgencyFacts] | None = None,
     corrections: Mapping[str, AgencyFacts] | None = None,
     known: Mapping[str, AgencyFacts] | None = None,
+    blocked: Collection[str] = (),
     required: Sequence[str] = (),
     retries: int = 2,
     timeout_s: float = 30.0,
@@ -225,6 +226,7 @@ def collect_evidence(
     ``manual``: facts staff entered by hand, by agency, used only where that agency is missing.
     ``corrections``: facts an officer entered on appeal, by agency, used in place of its answer.
     ``known``: answers received in an earlier round of the same attempt, by agency: not asked again.
+    ``blocked``: agencies whose circuit is open: not asked, missing as ``circuit_open``.
     ``required``: agencies that must answer; one without a connector in ``agencies`` is a missing
     source (``not_configured``), never an empty answer: deciding without, say, the tax authority
     would find every family without income. ``retries``: extra attempts per query (member) after
@@ -251,7 +253,12 @@ def collect_evidence(
         a.name: _Outcome(a.name, facts=known[a.name], stats=AgencyCallStats(a.name, outcome="ok"))
         for a in agencies if a.name in known
     }
-    asked = [a for a in agencies if a.name not in known]
+    for a in agencies:
+        if a.name in blocked and a.name not in known:
+            outcomes[a.name] = _Outcome(
+                a.name, error=AgencyError(a.name, "left alone while it is down (circuit open)"),
+                error_kind="circuit_open", stats=AgencyCallStats(a.name, outcome="circuit_open"))
+    asked = [a for a in agencies if a.name not in outcomes]
     pool = ThreadPoolExecutor(max_workers=max(1, len(asked)), thread_name_prefix="agency")
     try:
         futures: dict[Future[_Outcome], str] = {

@@ -38,6 +38,7 @@ from chalicelib.ports import (
     ApplicationRepository,
     AssignmentRepository,
     BackPayMarks,
+    CircuitBreakers,
     Clock,
     DecisionRepository,
     EvidenceStore,
@@ -88,8 +89,9 @@ class WorkflowService:
                  assignments: AssignmentRepository, evidence: EvidenceStore, sms: SmsPort,
                  agencies: Callable[[], Sequence[AgencyClient]], access_log: AccessLogPort, assessor: Assessor,
                  clock: Clock, settings: Settings, appeals: AppealAnswers | None = None,
-                 back_pay: BackPayMarks | None = None) -> None:
+                 back_pay: BackPayMarks | None = None, breakers: CircuitBreakers | None = None) -> None:
         self._applications = applications
+        self._breakers = breakers
         self._appeals = appeals
         self._back_pay = back_pay
         self._decisions = decisions
@@ -143,15 +145,24 @@ class WorkflowService:
         app = self._current(application_id, attempt)
         rounds_key = f"evidence/{application_id}/{attempt:04d}-rounds.json"
         before = self._evidence.get_rounds(rounds_key)
+        now = self._clock.now().timestamp()
+        names = [a.name for a in self._agencies()]
+        blocked = self._breakers.blocked(names, now) if self._breakers else set()
         result = collect_evidence(app.collection_request(), self._agencies(), self._access_log,
                                   manual={m.agency: m.as_agency_facts() for m in app.manual_evidence
                                           if not m.corrects},
                                   corrections={m.agency: m.as_agency_facts() for m in app.manual_evidence
                                                if m.corrects},
-                                  known=before.answers if before else None,
+                                  known=before.answers if before else None, blocked=blocked,
                                   required=self._settings.required_agencies, retries=self._settings.agency_retries,
                                   backoff_s=self._settings.agency_backoff_s,
                                   timeout_s=self._settings.collection_timeout_s)
+        if self._breakers is not None:
+            for name, stat in result.stats.items():  # the agencies asked this round, each one's verdict
+                if name in blocked or (before and name in before.answers):
+                    continue
+                if stat.outcome == "ok" or stat.outcome in TRANSIENT_KINDS:
+                    self._breakers.record(name, stat.outcome == "ok", now)
         rounds = CollectionRounds(before.rounds + 1 if before else 1, before.first_at if before else self._now(),
                                   {**(before.answers if before else {}), **result.answers})
         wait = self._wait(rounds, result.missing_sources)

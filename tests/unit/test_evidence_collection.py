@@ -305,3 +305,14 @@ def test_attempts_back_off_exponentially_with_jitter() -> None:
     assert not result.complete and len(pauses) == 3
     for pause, step in zip(pauses, (0.4, 0.8, 1.6), strict=True):
         assert step / 2 <= pause <= step
+
+
+def test_an_agency_whose_circuit_is_open_is_not_asked_and_is_missing_as_circuit_open() -> None:
+    # Given the tax authority's circuit open
+    t = tax()
+    log = InMemoryAccessLog()
+    # When the evidence is collected
+    result = collect_evidence(app(), [civil(), t], log, blocked={"tax"})
+    # Then the tax authority is never called nor logged, and is missing as circuit_open (the workflow waits)
+    assert t.calls == 0 and log.for_agency("tax") == []
+    assert [(m.agency, m.kind) for m in result.missing_sources] == [("tax", "circuit_open")]

@@ -4,8 +4,11 @@ messages duplicated, late, reordered and replayed, in whatever order hypothesis 
 After every step: no (beneficiary, programme, month) has two instructions and the bank never took
 the same EndToEndId in two files (nobody is paid twice); every manifest line has its instruction and
 every approved instruction went to the bank once the files were sent (nobody is lost); the books
-balance, sent = paid + rejected + returned + pending, in whole som, overall and per district.
+balance, sent = paid + rejected + returned + pending, in whole som, overall and per district; an
+instruction closed as rejected or returned never reopens, even when the bank later sends a credit
+that conflicts with it; a family gets at most one credit SMS per payment.
 A crash is simulated by raising right after a write (the write stays), then running the step again.
+``test_the_fault_test_catches_planted_defects`` (slow) plants defects and checks each is caught.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -39,6 +42,8 @@ class PayrollMachine(RuleBasedStateMachine):
         self.messages: list[bytes] = []  # camt.054 the bank produced, delivered in any order
         self.signed: list[tuple[dict[str, str], bytes, bytes]] = []
         self.applied: set[bytes] = set()  # messages whose delivery was answered (no crash)
+        self.closed: dict[str, str] = {}  # instruction id -> rejected | returned, once seen so
+        self.conflicting: set[bytes] = set()  # credits the bank sent for payments it had closed
         self.world.bank.clock = lambda: self.svc.clock.now().timestamp()
 
     # ---------------------------------------------------------------- the flow
@@ -136,6 +141,18 @@ class PayrollMachine(RuleBasedStateMachine):
         with pytest.raises(Conflict):
             receive()
 
+    @precondition(lambda self: bool(self.closed))
+    @rule(data=st.data())
+    def bank_sends_a_credit_conflicting_with_a_closed_payment(self, data: st.DataObject) -> None:
+        """A late camt.054 booking a payment the bank had already rejected or returned."""
+        iid = data.draw(st.sampled_from(sorted(self.closed)))
+        ins = self.world.repo.items[iid]
+        note = iso20022.Notification(f"CONFLICT-{iid[-8:]}-{len(self.conflicting)}",
+                                     (iso20022.Entry(iid, ins.line.amount, "paid"),))
+        xml = iso20022.write_camt054(note, "2026-12-20T10:00:00", self.world.bank.account)
+        self.svc.apply_notification("XALQ", xml)
+        self.conflicting.add(xml)
+
     @precondition(lambda self: self.done == len(STEPS))
     @rule()
     def bank_sees_a_resubmitted_file(self) -> None:
@@ -176,6 +193,24 @@ class PayrollMachine(RuleBasedStateMachine):
                     assert ins.status in SENT and carried[ins.instruction_id] == 1, ins.instruction_id
 
     @invariant()
+    def a_closed_instruction_never_reopens(self) -> None:
+        for iid, status in self.closed.items():
+            assert self.world.repo.items[iid].status == status, (iid, status, self.world.repo.items[iid].status)
+        for iid, ins in self.world.repo.items.items():
+            if ins.status in ("rejected", "returned"):
+                self.closed.setdefault(iid, ins.status)
+
+    @invariant()
+    def a_family_gets_at_most_one_credit_sms_per_payment(self) -> None:
+        credited = [params for _, _, template, params in self.world.sms.sent.values()
+                    if template == "payment_credited"]
+        # one SMS per paid instruction at most: never more credit texts than payments ever booked
+        booked = {iid for iid, ins in self.world.repo.items.items() if ins.status in ("paid", "returned")}
+        assert len(credited) <= len(booked)
+        sent_for = Counter(k.split(":", 1)[1] for k, v in self.world.sms.sent.items() if v[2] == "payment_credited")
+        assert not sent_for or max(sent_for.values()) == 1
+
+    @invariant()
     def every_answered_bank_message_is_applied(self) -> None:
         for xml in self.applied:
             for entry in iso20022.read_camt054(xml).entries:
@@ -200,3 +235,44 @@ class PayrollMachine(RuleBasedStateMachine):
 PayrollMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None,
                                             suppress_health_check=[HealthCheck.too_slow])
 TestPayrollUnderFaults = PayrollMachine.TestCase
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("defect", ["a_late_credit_reopens_a_returned_payment", "a_credit_sms_keyed_by_message",
+                                    "an_instruction_written_over_an_answered_one"])
+def test_the_fault_test_catches_planted_defects(defect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given one defect planted in the code, When the fault test runs, Then one of its invariants fails."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from chalicelib.domain import payroll as domain
+    from chalicelib.services.payroll import bank_messages
+    from tests import payroll_fakes
+
+    if defect == "a_late_credit_reopens_a_returned_payment":
+        monkeypatch.setitem(domain._TRANSITIONS, "pay", {"sent": "paid", "accepted": "paid", "returned": "paid"})
+    elif defect == "a_credit_sms_keyed_by_message":
+        original = bank_messages.BankMessages._notify_credited
+        calls = Counter[str]()
+
+        def keyed_by_delivery(self: bank_messages.BankMessages, iid: str) -> None:
+            calls[iid] += 1
+            sms = self.ctx.sms
+            send = sms.send
+            sms.send = lambda key, *a, **k: send(f"{key}:{calls[iid]}", *a, **k)  # type: ignore[method-assign]
+            try:
+                original(self, iid)
+            finally:
+                sms.send = send  # type: ignore[method-assign]
+
+        monkeypatch.setattr(bank_messages.BankMessages, "_notify_credited", keyed_by_delivery)
+    else:
+        def add_unconditionally(self: payroll_fakes.FakePayrollRepo, instructions: list) -> int:
+            for ins in instructions:
+                self.items[ins.instruction_id] = ins
+            return len(instructions)
+
+        monkeypatch.setattr(payroll_fakes.FakePayrollRepo, "add_instructions", add_unconditionally)
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(PayrollMachine, settings=settings(  # found, not shrunk: the defect is known
+            max_examples=200, stateful_step_count=30, deadline=None, database=None, phases=[Phase.generate],
+            suppress_health_check=[HealthCheck.too_slow]))

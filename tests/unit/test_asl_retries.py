@@ -65,10 +65,11 @@ def test_each_lambda_task_retries_transient_errors_with_full_jitter(
 
 
 # What a task's own AWS calls can raise when the network or a service is slow (botocore's names, as
-# Lambda reports an unhandled exception), and Step Functions' own task timeout: every step is safe to
-# run again, so each is retried rather than sent to review.
+# Lambda reports an unhandled exception), an audit chain contended by many executions at once, and Step
+# Functions' own task timeout: every step is safe to run again, so each is retried rather than sent to
+# review.
 SDK_TRANSIENT = {"ClientError", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                 "ConnectionClosedError", "States.Timeout"}
+                 "ConnectionClosedError", "AuditAppendFailed", "States.Timeout"}
 
 
 @pytest.mark.parametrize(("machine", "name", "state", "function"), all_tasks(),

@@ -146,9 +146,9 @@ class WorkflowService:
         rounds_key = f"evidence/{application_id}/{attempt:04d}-rounds.json"
         before = self._evidence.get_rounds(rounds_key)
         now = self._clock.now().timestamp()
-        names = [a.name for a in self._agencies()]
-        blocked = self._breakers.blocked(names, now) if self._breakers else set()
-        result = collect_evidence(app.collection_request(), self._agencies(), self._access_log,
+        agencies = self._agencies()
+        blocked = self._breakers.blocked([a.name for a in agencies], now) if self._breakers else set()
+        result = collect_evidence(app.collection_request(), agencies, self._access_log,
                                   manual={m.agency: m.as_agency_facts() for m in app.manual_evidence
                                           if not m.corrects},
                                   corrections={m.agency: m.as_agency_facts() for m in app.manual_evidence

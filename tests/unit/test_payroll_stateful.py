@@ -207,7 +207,7 @@ class PayrollMachine(RuleBasedStateMachine):
         # one SMS per paid instruction at most: never more credit texts than payments ever booked
         booked = {iid for iid, ins in self.world.repo.items.items() if ins.status in ("paid", "returned")}
         assert len(credited) <= len(booked)
-        sent_for = Counter(k.split(":", 1)[1] for k, v in self.world.sms.sent.items() if v[2] == "payment_credited")
+        sent_for = Counter(k.split(":")[1] for k, v in self.world.sms.sent.items() if v[2] == "payment_credited")
         assert not sent_for or max(sent_for.values()) == 1
 
     @invariant()

@@ -22,6 +22,7 @@ Targets (2 cores): the flow (freeze, instructions, pre-payrolls, files) <= 60 s 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import gc
 import io
@@ -102,7 +103,8 @@ def traced_peak_mb(fn: Any, *args: Any) -> float:
         tracemalloc.stop()
 
 
-def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
+def run(n: int, workdir: Path, max_tx: int, batch_size: int,
+        profiler: cProfile.Profile | None = None) -> dict[str, Any]:
     started = time.process_time()
     svc, repo, files = service(n, workdir, max_tx, batch_size)
     generation_s = round(time.process_time() - started, 2)
@@ -120,10 +122,14 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
         households.prefetch(sorted({a.household_id for a in assignments.prefetch(MONTH, shard)}))
 
     def untimed(fn: Any, *args: Any) -> None:
+        if profiler is not None:
+            profiler.disable()
         started, cpu_started = time.perf_counter(), time.process_time()
         fn(*args)
         excluded[0] += time.perf_counter() - started
         excluded[1] += time.process_time() - cpu_started
+        if profiler is not None:
+            profiler.enable()
 
     def timed(name: str, fn: Any, *args: Any) -> Any:
         before = list(excluded)
@@ -158,12 +164,16 @@ def run(n: int, workdir: Path, max_tx: int, batch_size: int) -> dict[str, Any]:
         return units.run("file manifest", "month", svc.seal_files, MONTH)
 
     total_started, total_cpu_started = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     frozen = timed("freeze (manifest)", freeze)
     written = timed("instructions (Map)", instruct)
     timed("pre-payrolls", prepare)
     timed("funds request", svc.request_funds, MONTH)
     timed("approval (auto)", svc.auto_approve, MONTH)
     made = timed("pain.001 + manifest", write_files)
+    if profiler is not None:
+        profiler.disable()
     total = round(time.perf_counter() - total_started - excluded[0], 2)
     total_cpu = round(time.process_time() - total_cpu_started - excluded[1], 2)
     generation_s = round(generation_s + excluded[1], 2)
@@ -263,6 +273,7 @@ def main() -> None:
     parser.add_argument("--beneficiaries", type=int, default=2_000_000)
     parser.add_argument("--max-transactions", type=int, default=10_000, help="pain.001 split size")
     parser.add_argument("--batch-size", type=int, default=1000, help="manifest lines per Map item")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the flow's timed part here (slower)")
     parser.add_argument("--keep", type=Path, help="write here and keep the files (default: a temp dir, removed)")
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="payroll-bench-"))
@@ -271,7 +282,10 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"payroll benchmark: {args.beneficiaries:,} beneficiaries, files split at {args.max_transactions:,}")
     try:
-        result = run(args.beneficiaries, workdir, args.max_transactions, args.batch_size)
+        profiler = cProfile.Profile() if args.profile else None
+        result = run(args.beneficiaries, workdir, args.max_transactions, args.batch_size, profiler)
+        if profiler is not None:
+            profiler.dump_stats(args.profile)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
